@@ -1,0 +1,31 @@
+#include "peergrid/testing/paths.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "gtest/gtest.h"
+
+namespace peergrid::testing {
+
+std::string VectorsDir() {
+  if (const char* env = std::getenv("PEERGRID_VECTORS_DIR")) return env;
+  return PEERGRID_VECTORS_DIR;
+}
+std::string BinaryDir() { return PEERGRID_BINARY_DIR; }
+std::string SourceDir() { return PEERGRID_SOURCE_DIR; }
+
+std::string FreshTempDir(const std::string& name) {
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string leaf = name;
+  if (info != nullptr)
+    leaf = std::string(info->test_suite_name()) + "." + info->name() + "." + name;
+  for (char& c : leaf) {
+    if (c == '/') c = '_';
+  }
+  std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / leaf;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+}  // namespace peergrid::testing
