@@ -20,8 +20,10 @@ void Clock::SleepUntil(absl::Time t) const {
   }
 }
 
-ScaledClock::ScaledClock(absl::Time start, double speed)
-    : sim_start_(start), real_start_(absl::Now()), speed_(speed < 1 ? 1 : speed) {}
+ScaledClock::ScaledClock(absl::Time start, double speed) : ScaledClock(start, speed, absl::Now()) {}
+
+ScaledClock::ScaledClock(absl::Time start, double speed, absl::Time real_anchor)
+    : sim_start_(start), real_start_(real_anchor), speed_(speed < 1 ? 1 : speed) {}
 
 absl::Time ScaledClock::Now() const { return sim_start_ + (absl::Now() - real_start_) * speed_; }
 
@@ -60,17 +62,27 @@ absl::StatusOr<std::unique_ptr<Clock>> ParseClock(absl::string_view spec) {
         absl::StrCat("--clock speed \"", parts.first, "\": expected a number in [1, 1e6]"));
   }
   absl::Time start = absl::Now();
-  if (!parts.second.empty()) {
+  absl::Time anchor = absl::Now();
+  std::pair<std::string, std::string> when = absl::StrSplit(parts.second, absl::MaxSplits('~', 1));
+  if (!when.first.empty()) {
     int64_t unix_s = 0;
     std::string err;
-    if (absl::SimpleAtoi(parts.second, &unix_s)) {
+    if (absl::SimpleAtoi(when.first, &unix_s)) {
       start = absl::FromUnixSeconds(unix_s);
-    } else if (!absl::ParseTime(absl::RFC3339_full, parts.second, &start, &err)) {
+    } else if (!absl::ParseTime(absl::RFC3339_full, when.first, &start, &err)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--clock start \"", parts.second, "\": expected RFC 3339 or Unix seconds: ", err));
+          "--clock start \"", when.first, "\": expected RFC 3339 or Unix seconds: ", err));
     }
   }
-  return std::make_unique<ScaledClock>(start, speed);
+  if (!when.second.empty()) {
+    int64_t anchor_ms = 0;
+    if (!absl::SimpleAtoi(when.second, &anchor_ms)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--clock anchor \"", when.second, "\": expected real Unix milliseconds"));
+    }
+    anchor = absl::FromUnixMillis(anchor_ms);
+  }
+  return std::make_unique<ScaledClock>(start, speed, anchor);
 }
 
 }  // namespace peergrid

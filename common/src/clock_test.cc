@@ -1,5 +1,7 @@
 #include "peergrid/common/clock.h"
 
+#include <cmath>
+#include <string>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -47,6 +49,15 @@ TEST(ClockTest, ParseClock) {
   ASSERT_OK_AND_ASSIGN(auto sim2, ParseClock("sim:10@86400"));
   EXPECT_GE(sim2->NowUnixSeconds(), 86400);
   EXPECT_LT(sim2->NowUnixSeconds(), 86400 + 3600);
+  // Two clocks with the same anchor read the same simulated time.
+  const int64_t anchor_ms = absl::ToUnixMillis(absl::Now()) - 1000;
+  const std::string spec = "sim:100@86400~" + std::to_string(anchor_ms);
+  ASSERT_OK_AND_ASSIGN(auto a, ParseClock(spec));
+  ASSERT_OK_AND_ASSIGN(auto b, ParseClock(spec));
+  EXPECT_GE(a->NowUnixSeconds(), 86400 + 100);  // one real second after the anchor
+  EXPECT_LE(std::abs(absl::ToDoubleSeconds(a->Now() - b->Now())), 5.0);
+  EXPECT_THAT(ParseClock("sim:10@0~soon"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("anchor \"soon\"")));
   EXPECT_THAT(ParseClock("fast"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--clock \"fast\"")));
   EXPECT_THAT(ParseClock("sim:0.5"),

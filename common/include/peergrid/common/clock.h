@@ -44,6 +44,10 @@ class ScaledClock final : public Clock {
   // Starts reading `start` now and advances `speed` simulated seconds per real
   // second. `speed` must be ≥ 1.
   ScaledClock(absl::Time start, double speed);
+  // Reads `start` at real time `real_anchor` (which may be in the past or the
+  // future), so that several processes given the same anchor share one
+  // simulated time.
+  ScaledClock(absl::Time start, double speed, absl::Time real_anchor);
   absl::Time Now() const override;
   absl::Duration ToReal(absl::Duration d) const override { return d / speed_; }
   double speed() const { return speed_; }
@@ -69,9 +73,12 @@ class ManualClock final : public Clock {
   absl::Time now_ ABSL_GUARDED_BY(mu_);
 };
 
-// Parses a --clock flag value: "real", or "sim:<speed>[@<start>]" where
-// <speed> is the speed-up factor and <start> is an RFC 3339 time or Unix
-// seconds (default: now). Example: "sim:600@2026-06-21T00:00:00Z".
+// Parses a --clock flag value: "real", or "sim:<speed>[@<start>[~<anchor>]]"
+// where <speed> is the speed-up factor, <start> an RFC 3339 time or Unix
+// seconds (default: now), and <anchor> the real Unix time in milliseconds at
+// which the simulated clock reads <start> (default: when parsed). Processes
+// given the same spec with an anchor share one simulated time.
+// Example: "sim:600@2026-06-21T00:00:00Z~1790000000000".
 absl::StatusOr<std::unique_ptr<Clock>> ParseClock(absl::string_view spec);
 
 }  // namespace peergrid
