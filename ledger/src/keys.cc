@@ -1,0 +1,241 @@
+// VerifierKey and Signer: Ed25519 keys through OpenSSL 3's EVP API.
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "peergrid/common/status.h"
+#include "peergrid/ledger/note.h"
+
+namespace peergrid::ledger {
+namespace {
+
+constexpr char kEd25519Alg = 0x01;  // signed-note signature type for Ed25519
+
+struct PkeyDeleter {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct MdCtxDeleter {
+  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
+};
+struct BioDeleter {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
+struct PkeyCtxDeleter {
+  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
+
+const unsigned char* Bytes(absl::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+uint32_t KeyId(absl::string_view name, absl::string_view public_key) {
+  Hash h = Sha256(absl::StrCat(name, "\n", absl::string_view(&kEd25519Alg, 1), public_key));
+  return (uint32_t{h[0]} << 24) | (uint32_t{h[1]} << 16) | (uint32_t{h[2]} << 8) | uint32_t{h[3]};
+}
+
+std::string BioContents(BIO* bio) {
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+absl::StatusOr<std::string> RawPublicFromSeed(absl::string_view seed) {
+  PkeyPtr pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, Bytes(seed), seed.size()));
+  if (pkey == nullptr) return absl::InternalError("openssl: cannot load ed25519 private key");
+  std::string pub(32, '\0');
+  size_t len = pub.size();
+  if (EVP_PKEY_get_raw_public_key(pkey.get(), reinterpret_cast<unsigned char*>(pub.data()), &len) !=
+          1 ||
+      len != 32) {
+    return absl::InternalError("openssl: cannot derive ed25519 public key");
+  }
+  return pub;
+}
+
+}  // namespace
+
+absl::Status ValidateKeyName(absl::string_view name) {
+  if (name.empty()) return absl::InvalidArgumentError("key name is empty");
+  for (char c : name) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '+' || absl::ascii_isspace(u) || u < 0x20 || u == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "key name \"", absl::CHexEscape(name), "\" contains '+', whitespace or a control char"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<VerifierKey> VerifierKey::Parse(absl::string_view c2sp) {
+  // The base64 key may itself contain '+': split at the first two only.
+  std::vector<absl::string_view> parts = absl::StrSplit(c2sp, absl::MaxSplits('+', 2));
+  if (parts.size() != 3) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("verifier key \"", c2sp, "\" is not <name>+<hex id>+<base64 key>"));
+  }
+  PEERGRID_RETURN_IF_ERROR(ValidateKeyName(parts[0]));
+  uint32_t want_id = 0;
+  if (parts[1].size() != 8 || !absl::SimpleHexAtoi(parts[1], &want_id)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("verifier key id \"", parts[1], "\" is not 8 hex digits"));
+  }
+  std::string key;
+  if (!absl::Base64Unescape(parts[2], &key) || key.size() != 33 || key[0] != kEd25519Alg) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "verifier key \"", parts[2], "\" is not base64 of 0x01 and a 32-byte ed25519 key"));
+  }
+  PEERGRID_ASSIGN_OR_RETURN(VerifierKey vk, FromPublicKey(std::string(parts[0]), key.substr(1)));
+  if (vk.key_id() != want_id) {
+    return absl::InvalidArgumentError(absl::StrCat("verifier key id ", parts[1],
+                                                   " does not match the key (want ",
+                                                   absl::Hex(vk.key_id(), absl::kZeroPad8), ")"));
+  }
+  return vk;
+}
+
+absl::StatusOr<VerifierKey> VerifierKey::FromPublicKey(std::string name, absl::string_view raw32) {
+  PEERGRID_RETURN_IF_ERROR(ValidateKeyName(name));
+  if (raw32.size() != 32) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ed25519 public key has ", raw32.size(), " bytes, want 32"));
+  }
+  uint32_t id = KeyId(name, raw32);
+  return VerifierKey(std::move(name), std::string(raw32), id);
+}
+
+absl::StatusOr<VerifierKey> VerifierKey::FromPublicKeyPem(std::string name, absl::string_view pem) {
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  PkeyPtr pkey(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (pkey == nullptr || EVP_PKEY_get_id(pkey.get()) != EVP_PKEY_ED25519) {
+    return absl::InvalidArgumentError("public key pem is not an ed25519 SubjectPublicKeyInfo");
+  }
+  std::string pub(32, '\0');
+  size_t len = pub.size();
+  if (EVP_PKEY_get_raw_public_key(pkey.get(), reinterpret_cast<unsigned char*>(pub.data()), &len) !=
+          1 ||
+      len != 32) {
+    return absl::InvalidArgumentError("public key pem: cannot read the ed25519 key");
+  }
+  return FromPublicKey(std::move(name), pub);
+}
+
+std::string VerifierKey::ToString() const {
+  return absl::StrCat(
+      name_, "+", absl::Hex(key_id_, absl::kZeroPad8), "+",
+      absl::Base64Escape(absl::StrCat(absl::string_view(&kEd25519Alg, 1), public_key_)));
+}
+
+std::string VerifierKey::PublicKeyPem() const {
+  PkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, Bytes(public_key_),
+                                           public_key_.size()));
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
+  if (pkey == nullptr || bio == nullptr || PEM_write_bio_PUBKEY(bio.get(), pkey.get()) != 1) {
+    std::abort();  // a 32-byte key always encodes
+  }
+  return BioContents(bio.get());
+}
+
+bool VerifierKey::VerifySignature(absl::string_view message, absl::string_view sig64) const {
+  if (sig64.size() != 64) return false;
+  PkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, Bytes(public_key_),
+                                           public_key_.size()));
+  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
+  if (pkey == nullptr || ctx == nullptr ||
+      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
+    return false;
+  }
+  return EVP_DigestVerify(ctx.get(), Bytes(sig64), sig64.size(), Bytes(message), message.size()) ==
+         1;
+}
+
+absl::StatusOr<Signer> Signer::Generate(std::string name) {
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (ctx == nullptr || EVP_PKEY_keygen_init(ctx.get()) != 1 ||
+      EVP_PKEY_keygen(ctx.get(), &raw) != 1) {
+    return absl::InternalError("openssl: ed25519 key generation failed");
+  }
+  PkeyPtr pkey(raw);
+  std::string seed(32, '\0');
+  size_t len = seed.size();
+  if (EVP_PKEY_get_raw_private_key(pkey.get(), reinterpret_cast<unsigned char*>(seed.data()),
+                                   &len) != 1 ||
+      len != 32) {
+    return absl::InternalError("openssl: cannot read the generated ed25519 key");
+  }
+  absl::StatusOr<Signer> signer = FromSeed(std::move(name), seed);
+  OPENSSL_cleanse(seed.data(), seed.size());
+  return signer;
+}
+
+absl::StatusOr<Signer> Signer::FromPkcs8Pem(std::string name, absl::string_view pem) {
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  PkeyPtr pkey(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (pkey == nullptr) {
+    return absl::InvalidArgumentError("private key pem is not a readable PKCS#8 key");
+  }
+  if (EVP_PKEY_get_id(pkey.get()) != EVP_PKEY_ED25519) {
+    return absl::InvalidArgumentError("private key pem is not an ed25519 key");
+  }
+  std::string seed(32, '\0');
+  size_t len = seed.size();
+  if (EVP_PKEY_get_raw_private_key(pkey.get(), reinterpret_cast<unsigned char*>(seed.data()),
+                                   &len) != 1 ||
+      len != 32) {
+    return absl::InvalidArgumentError("private key pem: cannot read the ed25519 seed");
+  }
+  absl::StatusOr<Signer> signer = FromSeed(std::move(name), seed);
+  OPENSSL_cleanse(seed.data(), seed.size());
+  return signer;
+}
+
+absl::StatusOr<Signer> Signer::FromSeed(std::string name, absl::string_view seed32) {
+  if (seed32.size() != 32) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ed25519 seed has ", seed32.size(), " bytes, want 32"));
+  }
+  PEERGRID_ASSIGN_OR_RETURN(std::string pub, RawPublicFromSeed(seed32));
+  PEERGRID_ASSIGN_OR_RETURN(VerifierKey verifier, VerifierKey::FromPublicKey(std::move(name), pub));
+  return Signer(std::string(seed32), std::move(verifier));
+}
+
+Signer::~Signer() {
+  if (!seed_.empty()) OPENSSL_cleanse(seed_.data(), seed_.size());
+}
+
+std::string Signer::Sign(absl::string_view message) const {
+  PkeyPtr pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, Bytes(seed_), seed_.size()));
+  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
+  std::string sig(64, '\0');
+  size_t len = sig.size();
+  if (pkey == nullptr || ctx == nullptr ||
+      EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, Bytes(message),
+                     message.size()) != 1 ||
+      len != 64) {
+    std::abort();  // signing with a valid key cannot fail
+  }
+  return sig;
+}
+
+std::string Signer::Pkcs8Pem() const {
+  PkeyPtr pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, Bytes(seed_), seed_.size()));
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
+  if (pkey == nullptr || bio == nullptr ||
+      PEM_write_bio_PrivateKey(bio.get(), pkey.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    std::abort();  // a valid key always encodes
+  }
+  return BioContents(bio.get());
+}
+
+}  // namespace peergrid::ledger
