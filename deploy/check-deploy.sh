@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Checks the deployment files: systemd units (systemd-analyze verify, with the
+# ExecStart paths pointed at this build) and Prometheus alert rules (promtool).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+case "$build" in /*) ;; *) build="$PWD/$build" ;; esac
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for unit in deploy/systemd/*.service; do
+  sed "s#/usr/local/bin/#$build/services/#g" "$unit" > "$tmp/$(basename "$unit")"
+done
+# verify prints problems on stderr and exits non-zero on errors; warnings about
+# the absent user or docs are not errors.
+out=$(systemd-analyze verify "$tmp"/*.service 2>&1) || { echo "$out" >&2; exit 1; }
+if echo "$out" | grep -qiE "error|invalid|unknown|failed"; then echo "$out" >&2; exit 1; fi
+echo "deploy: systemd units ok"
+promtool check rules deploy/prometheus/peergrid-alerts.yml >/dev/null
+(cd deploy/prometheus && promtool test rules peergrid-alerts.test.yml)
+echo "deploy: prometheus rules ok"
