@@ -40,8 +40,8 @@ TEST(Ed25519Test, WycheproofVectors) {
 }
 
 TEST(Ed25519Test, Rfc8032Test2ByteForByte) {
-  std::string seed = absl::HexStringToBytes(
-      "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb");
+  std::string seed =
+      absl::HexStringToBytes("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb");
   ASSERT_OK_AND_ASSIGN(Signer signer, Signer::FromSeed("rfc8032", seed));
   EXPECT_EQ(absl::BytesToHexString(signer.verifier().public_key()),
             "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c");
@@ -75,8 +75,9 @@ TEST(SignedNoteTest, C2spExample) {
 }
 
 TEST(SignedNoteTest, VerifierKeyParseErrors) {
-  EXPECT_THAT(VerifierKey::Parse("example.com/foo+530d903b+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("does not match")));
+  EXPECT_THAT(
+      VerifierKey::Parse("example.com/foo+530d903b+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("does not match")));
   EXPECT_THAT(VerifierKey::Parse("nokey"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("<name>+")));
   EXPECT_THAT(VerifierKey::Parse("a+530d903a+AAAA"),
@@ -98,8 +99,8 @@ TEST(SignedNoteTest, SignVerifyAndOtherKeysIgnored) {
   std::string both = note + by_b.substr(by_b.find("\n\n") + 2);
   EXPECT_THAT(VerifyNote(both, a.verifier()), IsOk());
   EXPECT_THAT(VerifyNote(both, b.verifier()), IsOk());
-  EXPECT_THAT(SignNote("no newline", a), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                 HasSubstr("end with a newline")));
+  EXPECT_THAT(SignNote("no newline", a),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("end with a newline")));
   EXPECT_THAT(VerifyNote("hello\n", a.verifier()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no blank line")));
 }

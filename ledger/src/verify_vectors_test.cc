@@ -87,8 +87,7 @@ TEST(MerkleVectorsTest, Inclusion) {
 }
 
 TEST(MerkleVectorsTest, Consistency) {
-  std::vector<fs::path> files =
-      JsonFiles(peergrid::testing::VectorsDir() + "/merkle/consistency");
+  std::vector<fs::path> files = JsonFiles(peergrid::testing::VectorsDir() + "/merkle/consistency");
   ASSERT_GE(files.size(), 80u);
   int happy = 0;
   int rejected = 0;
