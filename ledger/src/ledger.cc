@@ -64,6 +64,7 @@ absl::StatusOr<uint64_t> LedgerImpl::Commit(Writer* w) {
     bytes += q->bytes;
   }
   absl::Status status = failed_;
+  writing_ = group.size();
   if (status.ok()) {
     mu_.Unlock();  // others queue up behind the batch being written
     status = WriteGroup(group, entries);
@@ -76,6 +77,7 @@ absl::StatusOr<uint64_t> LedgerImpl::Commit(Writer* w) {
     q->done = true;
     if (q != w) q->cv.Signal();
   }
+  writing_ = 0;
   if (!queue_.empty()) queue_.front()->cv.Signal();
   if (!status.ok()) return status;
   return w->first_index;
@@ -199,7 +201,10 @@ absl::StatusOr<ConsistencyProof> LedgerImpl::ProveConsistency(uint64_t size1,
 }
 
 LedgerStats LedgerImpl::stats() const {
-  return LedgerStats{stat_entries_.load(), stat_batches_.load(), stat_checkpoints_.load()};
+  LedgerStats stats{stat_entries_.load(), stat_batches_.load(), stat_checkpoints_.load(), 0};
+  absl::MutexLock lock(&mu_);
+  stats.queued_appends = queue_.size() - writing_;
+  return stats;
 }
 
 }  // namespace peergrid::ledger

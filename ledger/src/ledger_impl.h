@@ -98,16 +98,18 @@ class LedgerImpl final : public Ledger {
   std::atomic<uint64_t> stat_checkpoints_{0};
 
   // Group commit.
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::deque<Writer*> queue_ ABSL_GUARDED_BY(mu_);
   absl::Status failed_ ABSL_GUARDED_BY(mu_);
+  size_t writing_ ABSL_GUARDED_BY(mu_) = 0;  // writers in the batch being written
 
   // Keys in force, by the first checkpoint size they sign (map nodes are
   // stable: verifier_key() hands out references).
   mutable absl::Mutex keys_mu_;
   std::map<uint64_t, VerifierKey> keys_ ABSL_GUARDED_BY(keys_mu_);
 
-  // Signing: one checkpoint or rotation at a time.
+  // Signing: one checkpoint or rotation at a time. Lock order: sign_mu_
+  // before keys_mu_; mu_ is never held while taking another.
   mutable absl::Mutex sign_mu_;
   std::optional<Signer> signer_ ABSL_GUARDED_BY(sign_mu_);
   std::optional<SignedCheckpoint> latest_ ABSL_GUARDED_BY(sign_mu_);

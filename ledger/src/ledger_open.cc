@@ -54,6 +54,10 @@ absl::Status LedgerImpl::OpenDb() {
     s = rocksdb::DB::Open(store::DbOptions(true), dir_, &db);
   }
   db_.reset(db);
+  if (s.IsIOError() && s.ToString().find("LOCK") != std::string::npos) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("ledger ", dir_, " is open elsewhere (", s.ToString(), ")"));
+  }
   return store::FromRocks(s, absl::StrCat("opening ledger ", dir_));
 }
 
@@ -99,8 +103,8 @@ absl::Status LedgerImpl::SetUpKey() {
     }
     PEERGRID_RETURN_IF_ERROR(store::FromRocks(it->status(), "reading the key history"));
   }
+  absl::MutexLock sign_lock(&sign_mu_);  // lock order: sign_mu_, then keys_mu_
   absl::MutexLock keys_lock(&keys_mu_);
-  absl::MutexLock sign_lock(&sign_mu_);
   if (options_.read_only) {
     if (keys_.empty()) return absl::DataLossError("ledger has no verifier key");
     return absl::OkStatus();

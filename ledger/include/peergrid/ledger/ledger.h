@@ -86,6 +86,7 @@ struct LedgerStats {
   uint64_t entries_appended = 0;  // since Open
   uint64_t write_batches = 0;     // synced batches written since Open
   uint64_t checkpoints_signed = 0;
+  uint64_t queued_appends = 0;  // callers waiting for the batch being written
 };
 
 class Ledger {
