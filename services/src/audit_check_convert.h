@@ -1,0 +1,44 @@
+// The audit's reading of recorded peergrid.v1 messages as matching/ values,
+// and its field-by-field comparison of recomputed results with recorded ones.
+// Strict: a proto3 zero default that is not a valid value (an unspecified
+// side or read quality) is rejected, naming the field.
+//
+// Thread-safety: pure functions; thread-safe.
+// Errors: InvalidArgument naming the field and value.
+#ifndef PEERGRID_SERVICES_AUDIT_CHECK_CONVERT_H_
+#define PEERGRID_SERVICES_AUDIT_CHECK_CONVERT_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "peergrid/matching/auction.h"
+#include "peergrid/matching/order.h"
+#include "peergrid/matching/settlement.h"
+#include "peergrid/v1/types.pb.h"
+
+namespace peergrid::services::audit_internal {
+
+// Converts a recorded order; `seq` is its entry's index (the recorded seq is ignored).
+absl::StatusOr<matching::Order> OrderFromProto(const v1::Order& order, uint64_t seq);
+absl::StatusOr<matching::Tariff> TariffFromProto(const v1::Tariff& tariff);
+absl::StatusOr<matching::MeterRead> ReadFromProto(const v1::MeterRead& read);
+absl::StatusOr<matching::ClearingResult> ClearingFromProto(const v1::ClearingResult& result);
+
+// Returns a description of the first difference between the recomputed
+// clearing and the recorded one ("fill 3: quantity_wh recorded 500,
+// recomputed 400"), or nullopt when they are identical.
+std::optional<std::string> DiffClearing(const matching::ClearingResult& recomputed,
+                                        const v1::ClearingResult& recorded);
+
+// Same for settlements, bill by bill and field by field.
+std::optional<std::string> DiffSettlement(const matching::SettlementResult& recomputed,
+                                          const v1::SettlementResult& recorded);
+
+// Proto forms of matching results (for tools and tests that write ledgers).
+v1::ClearingResult ClearingToProto(const matching::ClearingResult& result);
+v1::SettlementResult SettlementToProto(const matching::SettlementResult& result);
+
+}  // namespace peergrid::services::audit_internal
+
+#endif  // PEERGRID_SERVICES_AUDIT_CHECK_CONVERT_H_
