@@ -45,8 +45,8 @@ struct BankSpec {
   bool mobile = false;
   double fade_pct_per_cycle = 0.004;
   double calendar_fade_pct_per_year = 1.0;
-  int cells_in_series = 16;
-  double pack_resistance_ohm = 0.02;
+  int cells_in_series = 200;
+  double pack_resistance_ohm = 0.1;
   double thermal_mass_j_per_k = 400000;
   double thermal_resistance_k_per_w = 0.05;
   double initial_temp_c = 20;
