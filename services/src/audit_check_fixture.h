@@ -31,7 +31,9 @@
 #include "audit_check_convert.h"
 #include "peergrid/common/market_time.h"
 #include "peergrid/common/status.h"
+#include "peergrid/ledger/export_format.h"
 #include "peergrid/ledger/ledger.h"
+#include "peergrid/ledger/verify.h"
 #include "peergrid/matching/auction.h"
 #include "peergrid/matching/settlement.h"
 #include "peergrid/v1/ledger.pb.h"
@@ -360,6 +362,41 @@ inline absl::StatusOr<std::string> WriteExport(const std::vector<SimEntry>& entr
   PEERGRID_RETURN_IF_ERROR(WriteLedger(entries, log.get(), rotate_to));
   PEERGRID_RETURN_IF_ERROR(ledger::ExportLedger(*log, dir + "/export"));
   return dir + "/export";
+}
+
+// Returns the entries of an export directory, in index order.
+inline std::vector<std::string> ReadExportEntries(const std::string& export_dir) {
+  std::ifstream in(export_dir + "/" + ledger::kExportEntriesFile, std::ios::binary);
+  std::vector<std::string> out;
+  unsigned char len[4];
+  while (in.read(reinterpret_cast<char*>(len), 4)) {
+    const uint32_t n = (uint32_t{len[0]} << 24) | (uint32_t{len[1]} << 16) |
+                       (uint32_t{len[2]} << 8) | uint32_t{len[3]};
+    std::string entry(n, '\0');
+    in.read(entry.data(), n);
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+// Replaces an export directory's entries file with `entries`.
+inline void WriteExportEntries(const std::string& export_dir,
+                               const std::vector<std::string>& entries) {
+  std::string data;
+  for (const std::string& e : entries) ledger::AppendEntryRecord(e, &data);
+  std::ofstream out(export_dir + "/" + ledger::kExportEntriesFile,
+                    std::ios::binary | std::ios::trunc);
+  out << data;
+}
+
+// Returns a checkpoint note for the first `size` of `entries`, signed by
+// `signer` (any key: tests forge with it).
+inline std::string SignedCheckpointFor(const std::vector<std::string>& entries, uint64_t size,
+                                       const ledger::Signer& signer) {
+  ledger::RootBuilder builder;
+  for (uint64_t i = 0; i < size; ++i) builder.Append(ledger::LeafHash(entries[i]));
+  ledger::Checkpoint cp{kTestOrigin, size, builder.Root()};
+  return ledger::SignNote(ledger::CheckpointText(cp), signer).value();
 }
 
 // Returns a copy of `entry` with its LedgerEntry changed by `edit`.
