@@ -1,0 +1,224 @@
+// Order intake and order/bill queries of the Exchange.
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "exchange_state.h"
+#include "peergrid/common/status.h"
+#include "peergrid/ledger/note.h"
+#include "peergrid/matching/validation.h"
+#include "peergrid/services/exchange.h"
+#include "peergrid/services/market_convert.h"
+
+namespace peergrid::services {
+namespace {
+
+// A hub is stale after this many missed reporting periods (DESIGN.md §6).
+constexpr int64_t kStalePeriods = 3;
+
+// Energy a bank holds above its reserve, Wh (floor), from its latest report.
+int64_t AboveReserveWh(const v1::BatteryBankReading& bank) {
+  const double pct = bank.soc_pct() - bank.soc_reserve_pct();
+  if (pct <= 0 || bank.capacity_wh() <= 0) return 0;
+  return static_cast<int64_t>(static_cast<double>(bank.capacity_wh()) * pct / 100.0);
+}
+
+}  // namespace
+
+absl::Status Exchange::CheckSellerCapacityLocked(const v1::Order& order,
+                                                 const v1::Participant& seller, int64_t now_ms) {
+  std::vector<matching::StorageCapacity> banks;
+  if (!seller.storage_bank_ids().empty() || seller.pv_nameplate_w() > 0) {
+    absl::StatusOr<v1::Hub> hub = state_->directory().FindHub(seller.hub_id());
+    PEERGRID_RETURN_IF_ERROR(hub.status());
+    absl::StatusOr<HubLatest> latest = telemetry_->Latest(seller.hub_id());
+    const int64_t stale_after_ms = kStalePeriods * hub->reporting_period_s() * 1000;
+    if (!latest.ok() || now_ms - latest->received_at_unix_ms > stale_after_ms) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "seller ", seller.participant_id(), "'s hub ", seller.hub_id(),
+          " is stale (no report in ", kStalePeriods, " reporting periods): it cannot sell"));
+    }
+    for (const v1::BatteryBankReading& bank : latest->report.banks()) {
+      if (std::find(seller.storage_bank_ids().begin(), seller.storage_bank_ids().end(),
+                    bank.bank_id()) == seller.storage_bank_ids().end()) {
+        continue;
+      }
+      banks.push_back(matching::StorageCapacity{EnergyWh(AboveReserveWh(bank)),
+                                                PowerW(bank.max_discharge_w())});
+    }
+  }
+  PEERGRID_ASSIGN_OR_RETURN(EnergyWh deliverable,
+                            matching::DeliverableEnergy(PowerW(seller.pv_nameplate_w()), banks,
+                                                        options_.timing.interval_s));
+  int64_t other_sells = 0;
+  for (const OrderRecord* open : state_->OpenOrders(order.interval_start())) {
+    if (open->order.participant_id() == seller.participant_id() && open->order.side() == v1::SELL) {
+      other_sells += open->order.quantity_wh();
+    }
+  }
+  for (const auto& [id, pending] : pending_orders_) {
+    if (pending.participant_id() == seller.participant_id() && pending.side() == v1::SELL &&
+        pending.interval_start() == order.interval_start()) {
+      other_sells += pending.quantity_wh();
+    }
+  }
+  PEERGRID_ASSIGN_OR_RETURN(matching::Order domain, FromProto(order));
+  return matching::CheckDeliverable(domain, deliverable, EnergyWh(other_sells));
+}
+
+absl::Status Exchange::CheckSignatureLocked(const v1::SubmitOrderRequest& request,
+                                            const v1::Participant& participant) {
+  if (request.signature().empty()) {
+    if (options_.require_signed_orders && !participant.public_key().empty()) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("signature is required for participant ", participant.participant_id()));
+    }
+    return absl::OkStatus();
+  }
+  if (participant.public_key().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "signature given but participant ", participant.participant_id(), " has no public_key"));
+  }
+  PEERGRID_ASSIGN_OR_RETURN(
+      ledger::VerifierKey key,
+      ledger::VerifierKey::FromPublicKey(participant.participant_id(), participant.public_key()));
+  if (!key.VerifySignature(OrderSigningText(request.order()), request.signature())) {
+    return absl::PermissionDeniedError(absl::StrCat("signature does not verify with participant ",
+                                                    participant.participant_id(), "'s key"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Exchange::ValidateSubmitLocked(const v1::SubmitOrderRequest& request, int64_t now_s) {
+  const v1::Order& order = request.order();
+  if (order.seq() != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("order.seq must be 0 on submission (got ", order.seq(), ")"));
+  }
+  PEERGRID_ASSIGN_OR_RETURN(matching::Order domain, FromProto(order));
+  if (!state_->tariff()) return absl::FailedPreconditionError("the zone has no tariff yet");
+  PEERGRID_ASSIGN_OR_RETURN(matching::Tariff tariff, FromProto(*state_->tariff()));
+  PEERGRID_RETURN_IF_ERROR(matching::ValidateOrder(domain, tariff, options_.timing, now_s));
+  if (closed_through_ && order.interval_start() <= *closed_through_) {
+    return absl::FailedPreconditionError(absl::StrCat("interval_start ", order.interval_start(),
+                                                      " is past gate closure (already cleared)"));
+  }
+  PEERGRID_ASSIGN_OR_RETURN(v1::Participant participant,
+                            state_->directory().FindParticipant(order.participant_id()));
+  if (state_->FindOrder(order.order_id()) != nullptr ||
+      pending_orders_.contains(order.order_id())) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("order_id \"", order.order_id(), "\" is already used"));
+  }
+  std::vector<matching::Order> existing;
+  for (const OrderRecord* open : state_->OpenOrders(order.interval_start())) {
+    if (open->order.participant_id() != order.participant_id()) continue;
+    PEERGRID_ASSIGN_OR_RETURN(matching::Order o, FromProto(open->order));
+    existing.push_back(std::move(o));
+  }
+  for (const auto& [id, pending] : pending_orders_) {
+    if (pending.participant_id() != order.participant_id() ||
+        pending.interval_start() != order.interval_start()) {
+      continue;
+    }
+    PEERGRID_ASSIGN_OR_RETURN(matching::Order o, FromProto(pending));
+    existing.push_back(std::move(o));
+  }
+  PEERGRID_RETURN_IF_ERROR(matching::CheckOneSide(domain, existing));
+  PEERGRID_RETURN_IF_ERROR(CheckSignatureLocked(request, participant));
+  if (order.side() == v1::SELL) {
+    PEERGRID_RETURN_IF_ERROR(CheckSellerCapacityLocked(order, participant, now_s * 1000));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::SubmitOrderResponse> Exchange::SubmitOrder(
+    const v1::SubmitOrderRequest& request) {
+  const v1::Order& order = request.order();
+  const int64_t now_ms = NowMs();
+  {
+    absl::MutexLock lock(&mu_);
+    PEERGRID_RETURN_IF_ERROR(ValidateSubmitLocked(request, now_ms / 1000));
+    pending_orders_.emplace(order.order_id(), order);
+    ++in_flight_[order.interval_start()];
+  }
+  v1::LedgerEntry entry;
+  entry.set_recorded_at_unix_ms(now_ms);
+  v1::OrderAccepted* accepted = entry.mutable_order_accepted();
+  *accepted->mutable_order() = order;
+  accepted->set_signature(request.signature());
+  accepted->set_key_id(request.key_id());
+  accepted->set_accepted_at_unix_ms(now_ms);
+  absl::StatusOr<uint64_t> index = ledger_->Append(entry.SerializeAsString());
+
+  std::function<void(const v1::Order&)> on_order;
+  {
+    absl::MutexLock lock(&mu_);
+    pending_orders_.erase(order.order_id());
+    --in_flight_[order.interval_start()];
+    if (!index.ok()) return index.status();
+    PEERGRID_RETURN_IF_ERROR(ApplyLocked(*index, entry));
+    on_order = events_.on_order;
+  }
+  if (on_order) {
+    v1::Order accepted_order = order;
+    accepted_order.set_seq(*index);
+    on_order(accepted_order);
+  }
+  v1::SubmitOrderResponse response;
+  response.set_seq(*index);
+  response.set_accepted_at_unix_ms(now_ms);
+  return response;
+}
+
+absl::StatusOr<v1::CancelOrderResponse> Exchange::CancelOrder(
+    const v1::CancelOrderRequest& request) {
+  v1::LedgerEntry entry;
+  int64_t interval_start = 0;
+  const int64_t now_ms = NowMs();
+  {
+    absl::MutexLock lock(&mu_);
+    const OrderRecord* record = state_->FindOrder(request.order_id());
+    if (record == nullptr) {
+      return absl::NotFoundError(absl::StrCat("order_id \"", request.order_id(), "\" not found"));
+    }
+    if (record->order.participant_id() != request.participant_id()) {
+      return absl::PermissionDeniedError(absl::StrCat("order ", request.order_id(),
+                                                      " does not belong to participant_id \"",
+                                                      request.participant_id(), "\""));
+    }
+    if (record->cancel_index || pending_cancels_.contains(request.order_id())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("order ", request.order_id(), " is already cancelled"));
+    }
+    interval_start = record->order.interval_start();
+    if (!options_.timing.GateOpen(interval_start, now_ms / 1000) ||
+        (closed_through_ && interval_start <= *closed_through_)) {
+      return absl::FailedPreconditionError(absl::StrCat("order ", request.order_id(), ": interval ",
+                                                        interval_start, " is past gate closure"));
+    }
+    v1::OrderCancelled* cancel = entry.mutable_order_cancelled();
+    cancel->set_order_id(request.order_id());
+    cancel->set_participant_id(request.participant_id());
+    cancel->set_interval_start(interval_start);
+    cancel->set_order_seq(record->order.seq());
+    cancel->set_signature(request.signature());
+    cancel->set_key_id(request.key_id());
+    ++in_flight_[interval_start];
+    pending_cancels_.insert(request.order_id());
+  }
+  entry.set_recorded_at_unix_ms(now_ms);
+  absl::StatusOr<uint64_t> index = ledger_->Append(entry.SerializeAsString());
+  absl::MutexLock lock(&mu_);
+  --in_flight_[interval_start];
+  pending_cancels_.erase(request.order_id());
+  if (!index.ok()) return index.status();
+  PEERGRID_RETURN_IF_ERROR(ApplyLocked(*index, entry));
+  v1::CancelOrderResponse response;
+  response.set_ledger_index(*index);
+  return response;
+}
+
+}  // namespace peergrid::services
