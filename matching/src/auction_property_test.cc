@@ -126,13 +126,20 @@ void ExpectInvariants(const std::vector<Order>& book, const ClearingResult& r) {
   for (const Order& o : book) {
     EXPECT_LE(filled[o.order_id.value()], o.quantity.value()) << o;
   }
-  // No crossing pair is left with quantity on both sides.
-  for (const Order& b : book) {
-    if (b.side != Side::kBuy || filled[b.order_id.value()] == b.quantity.value()) continue;
-    for (const Order& s : book) {
-      if (s.side != Side::kSell || filled[s.order_id.value()] == s.quantity.value()) continue;
-      EXPECT_LT(b.limit_price, s.limit_price) << "unfilled crossing pair " << b << " / " << s;
+  // No crossing pair is left with quantity on both sides: the best unfilled
+  // BUY is below the best unfilled SELL.
+  const Order* best_buy = nullptr;
+  const Order* best_sell = nullptr;
+  for (const Order& o : book) {
+    if (filled[o.order_id.value()] == o.quantity.value()) continue;
+    if (o.side == Side::kBuy && (!best_buy || o.limit_price > best_buy->limit_price)) best_buy = &o;
+    if (o.side == Side::kSell && (!best_sell || o.limit_price < best_sell->limit_price)) {
+      best_sell = &o;
     }
+  }
+  if (best_buy != nullptr && best_sell != nullptr) {
+    EXPECT_LT(best_buy->limit_price, best_sell->limit_price)
+        << "unfilled crossing pair " << *best_buy << " / " << *best_sell;
   }
 }
 
@@ -149,6 +156,30 @@ TEST(ClearPropertyTest, RandomBooksKeepEveryInvariant) {
     ASSERT_OK_AND_ASSIGN(ClearingResult shuffled, Clear(kT, book));
     ASSERT_EQ(shuffled, r) << "the input order changed the result";
     if (HasFailure()) return;
+  }
+}
+
+TEST(ClearPropertyTest, LargeBooksMatchTheReference) {
+  // Large enough for the radix sorts' 11-bit digits; dense and wide seqs.
+  for (uint64_t seed : {kBaseSeed + 50'000, kBaseSeed + 50'001}) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    std::mt19937_64 rng(seed);
+    const int n = 70'000;
+    const bool wide_seqs = seed % 2 == 1;
+    std::vector<Order> book;
+    for (int i = 0; i < n; ++i) {
+      const int who = static_cast<int>(rng() % 7000);
+      book.push_back(Order{OrderId(absl::StrCat("o", i)), ParticipantId(absl::StrCat("p", who)),
+                           who % 2 ? Side::kSell : Side::kBuy,
+                           EnergyWh(1 + static_cast<int64_t>(rng() % 5000)),
+                           PriceMcuPerKwh(50'000 + static_cast<int64_t>(rng() % 150'001)), kT,
+                           wide_seqs ? (uint64_t{1} << 40) * (i % 3) + i : 1000 + i});
+    }
+    std::shuffle(book.begin(), book.end(), rng);
+    ASSERT_OK_AND_ASSIGN(ClearingResult r, Clear(kT, book));
+    EXPECT_GT(r.fills.size(), 1000u);
+    ExpectInvariants(book, r);
+    ASSERT_EQ(r, ReferenceClear(kT, book));
   }
 }
 

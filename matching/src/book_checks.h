@@ -25,20 +25,29 @@ namespace peergrid::matching::internal {
 // Returns a 64-bit hash of `s` that is the same in every process (absl::Hash
 // is seeded per process, which would make error choice vary between runs).
 inline uint64_t StableHash(absl::string_view s) {
+  auto load = [](const char* p, size_t bytes) {
+    uint64_t w = 0;
+    std::memcpy(&w, p, bytes);
+    return w;
+  };
   uint64_t h = 0x9e3779b97f4a7c15ULL ^ (s.size() * 0xff51afd7ed558ccdULL);
   const char* p = s.data();
   size_t len = s.size();
   while (len >= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ load(p, 8)) * 0xbf58476d1ce4e5b9ULL;
     h ^= h >> 31;
     p += 8;
     len -= 8;
   }
   if (len > 0) {
-    uint64_t w = 0;
-    std::memcpy(&w, p, len);
+    // The last 1–7 bytes, read with fixed-size loads (overlapping when 4–7).
+    uint64_t w;
+    if (len >= 4) {
+      w = load(p, 4) | (load(p + len - 4, 4) << 32);
+    } else {
+      w = static_cast<uint8_t>(p[0]) | (uint64_t{static_cast<uint8_t>(p[len / 2])} << 8) |
+          (uint64_t{static_cast<uint8_t>(p[len - 1])} << 16);
+    }
     h = (h ^ w) * 0x94d049bb133111ebULL;
     h ^= h >> 29;
   }
@@ -99,13 +108,13 @@ std::vector<uint64_t> CandidateGroups(absl::Span<uint64_t> sorted, int drop_bits
 
 // Returns the first position whose string (str(i)) equals an earlier
 // position's, with that earlier position; nullopt when all n are distinct.
-// `work` and `scratch` hold at least n elements and are clobbered.
+// On entry work[i] = hash(str(i)) (the caller fills it in a pass it makes
+// anyway); `work` and `scratch` hold at least n elements and are clobbered.
 template <typename StrFn, typename HashFn = StableHasher>
 std::optional<PositionPair> FindDuplicateString(size_t n, StrFn str, absl::Span<uint64_t> work,
                                                 absl::Span<uint64_t> scratch, HashFn hash = {}) {
-  for (size_t i = 0; i < n; ++i) work[i] = hash(str(i));
   absl::Span<uint64_t> sorted = RadixSort(
-      work.subspan(0, n), scratch.subspan(0, n), [](uint64_t k) { return k; }, /*num_bytes=*/4);
+      work.subspan(0, n), scratch.subspan(0, n), [](uint64_t k) { return k; }, /*key_bits=*/32);
   std::vector<uint64_t> candidates =
       CandidateGroups(sorted, 0, [](uint64_t, uint64_t) { return true; });
   if (candidates.empty()) return std::nullopt;
@@ -118,19 +127,22 @@ std::optional<PositionPair> FindDuplicateString(size_t n, StrFn str, absl::Span<
   return std::nullopt;
 }
 
+// Returns the key FindConflictingFlag expects for a string hash and a flag.
+inline uint64_t FlaggedKey(uint64_t hash, bool flag) {
+  return (hash & ~uint64_t{1}) | (flag ? 1 : 0);
+}
+
 // Returns the first position whose string equals an earlier position's while
 // flag(i) differs from it (a participant on both sides), with the earliest
 // position of that string; nullopt when every string has one flag.
-// `work` and `scratch` hold at least n elements and are clobbered.
+// On entry work[i] = FlaggedKey(hash(str(i)), flag(i)); `work` and `scratch`
+// hold at least n elements and are clobbered.
 template <typename StrFn, typename FlagFn, typename HashFn = StableHasher>
 std::optional<PositionPair> FindConflictingFlag(size_t n, StrFn str, FlagFn flag,
                                                 absl::Span<uint64_t> work,
                                                 absl::Span<uint64_t> scratch, HashFn hash = {}) {
-  for (size_t i = 0; i < n; ++i) {
-    work[i] = (hash(str(i)) & ~uint64_t{1}) | (flag(i) ? 1 : 0);
-  }
   absl::Span<uint64_t> sorted = RadixSort(
-      work.subspan(0, n), scratch.subspan(0, n), [](uint64_t k) { return k; }, /*num_bytes=*/4);
+      work.subspan(0, n), scratch.subspan(0, n), [](uint64_t k) { return k; }, /*key_bits=*/32);
   // Sorted ascending, a group whose smallest key has flag 0 and largest flag 1
   // holds both flags.
   std::vector<uint64_t> candidates = CandidateGroups(

@@ -22,6 +22,7 @@ template <typename Hasher = StableHasher>
 std::optional<PositionPair> Duplicate(const std::vector<std::string>& s, Hasher hash = {}) {
   std::vector<uint64_t> work(s.size());
   std::vector<uint64_t> scratch(s.size());
+  for (size_t i = 0; i < s.size(); ++i) work[i] = hash(s[i]);
   return FindDuplicateString(
       s.size(), [&](size_t i) -> absl::string_view { return s[i]; }, absl::MakeSpan(work),
       absl::MakeSpan(scratch), hash);
@@ -32,6 +33,7 @@ std::optional<PositionPair> Conflict(const std::vector<std::string>& s,
                                      const std::vector<bool>& flags, Hasher hash = {}) {
   std::vector<uint64_t> work(s.size());
   std::vector<uint64_t> scratch(s.size());
+  for (size_t i = 0; i < s.size(); ++i) work[i] = FlaggedKey(hash(s[i]), flags[i]);
   return FindConflictingFlag(
       s.size(), [&](size_t i) -> absl::string_view { return s[i]; },
       [&](size_t i) { return flags[i]; }, absl::MakeSpan(work), absl::MakeSpan(scratch), hash);

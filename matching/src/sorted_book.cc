@@ -1,0 +1,227 @@
+#include "sorted_book.h"
+
+#include <bit>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "book_checks.h"
+#include "peergrid/common/status.h"
+#include "radix_sort.h"
+
+namespace peergrid::matching::internal {
+namespace {
+
+static_assert(kMaxPriceMcuPerKwh < (int64_t{1} << 31) && kMaxQuantityWh < (int64_t{1} << 31));
+// Marks a SELL in BookScan::part_quantity.
+constexpr uint64_t kSellBit = uint64_t{1} << 31;
+constexpr uint64_t kLow31 = kSellBit - 1;
+constexpr uint64_t kLow32 = 0xffffffff;
+
+std::string Where(const Order& order, size_t position) {
+  return absl::StrCat("order ", order.order_id.value(), " (orders[", position, "])");
+}
+
+// Checks one order's own fields (everything but duplicates across the book).
+absl::Status CheckOrder(int64_t interval_start, const Order& order, size_t position) {
+  if (order.interval_start != interval_start) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Where(order, position), ": interval_start ", order.interval_start,
+                     " is not the cleared interval ", interval_start));
+  }
+  if (order.side != Side::kBuy && order.side != Side::kSell) {
+    return absl::InvalidArgumentError(absl::StrCat(Where(order, position), ": side ",
+                                                   SideName(order.side), " is not BUY or SELL"));
+  }
+  const int64_t q = order.quantity.value();
+  if (q < 1 || q > kMaxQuantityWh) {
+    return absl::InvalidArgumentError(absl::StrCat(Where(order, position), ": quantity_wh ", q,
+                                                   " is outside [1, ", kMaxQuantityWh, "]"));
+  }
+  const int64_t p = order.limit_price.value();
+  if (p < 0 || p > kMaxPriceMcuPerKwh) {
+    return absl::InvalidArgumentError(absl::StrCat(Where(order, position),
+                                                   ": limit_price_mcu_per_kwh ", p,
+                                                   " is outside [0, ", kMaxPriceMcuPerKwh, "]"));
+  }
+  return absl::OkStatus();
+}
+
+// What one sequential pass over the book gathers, so that no later step has
+// to touch the (large, string-holding) orders again except to emit fills.
+struct BookScan {
+  Words id_hash;          // StableHash(order_id)
+  Words participant_key;  // FlaggedKey(StableHash(participant_id), SELL)
+  Words seq;
+  // price part << 32 | SELL << 31 | quantity_wh (< 2^30). The price part is
+  // kMaxPriceMcuPerKwh − price for a BUY and the price for a SELL.
+  Words part_quantity;
+  uint64_t min_seq = std::numeric_limits<uint64_t>::max();
+  uint64_t max_seq = 0;
+  uint64_t min_part = std::numeric_limits<uint64_t>::max();
+  uint64_t max_part = 0;
+  size_t num_buys = 0;
+};
+
+absl::StatusOr<BookScan> ScanBook(int64_t interval_start, absl::Span<const Order> book) {
+  const size_t n = book.size();
+  BookScan scan{Words(n), Words(n), Words(n), Words(n)};
+  for (size_t i = 0; i < n; ++i) {
+    const Order& order = book[i];
+    PEERGRID_RETURN_IF_ERROR(CheckOrder(interval_start, order, i));
+    const bool sell = order.side == Side::kSell;
+    const auto price = static_cast<uint64_t>(order.limit_price.value());
+    const uint64_t part = sell ? price : kMaxPriceMcuPerKwh - price;
+    scan.id_hash[i] = StableHash(order.order_id.value());
+    scan.participant_key[i] = FlaggedKey(StableHash(order.participant_id.value()), sell);
+    scan.seq[i] = order.seq;
+    scan.min_seq = std::min(scan.min_seq, order.seq);
+    scan.max_seq = std::max(scan.max_seq, order.seq);
+    scan.min_part = std::min(scan.min_part, part);
+    scan.max_part = std::max(scan.max_part, part);
+    scan.part_quantity[i] =
+        (part << 32) | (sell ? kSellBit : 0) | static_cast<uint64_t>(order.quantity.value());
+    scan.num_buys += sell ? 0 : 1;
+  }
+  return scan;
+}
+
+// Rejects duplicate order ids and participants on both sides. Clobbers the
+// scan's hashes.
+absl::Status CheckStrings(absl::Span<const Order> book, BookScan& scan,
+                          absl::Span<uint64_t> scratch) {
+  // (Both Find* sort their keys in place.)
+  const size_t n = book.size();
+  if (auto dup = FindDuplicateString(
+          n, [&](size_t i) -> absl::string_view { return book[i].order_id.value(); },
+          scan.id_hash.span(), scratch)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Where(book[dup->later], dup->later), ": order_id duplicates orders[", dup->earlier, "]"));
+  }
+  if (auto both = FindConflictingFlag(
+          n, [&](size_t i) -> absl::string_view { return book[i].participant_id.value(); },
+          [&](size_t i) { return book[i].side == Side::kSell; }, scan.participant_key.span(),
+          scratch)) {
+    const Order& earlier = book[both->earlier];
+    const Order& later = book[both->later];
+    return absl::InvalidArgumentError(
+        absl::StrCat(Where(later, both->later), ": participant_id ", later.participant_id.value(),
+                     " has a ", SideName(earlier.side), " order ", earlier.order_id.value(),
+                     " and a ", SideName(later.side), " order in the same interval"));
+  }
+  return absl::OkStatus();
+}
+
+// Given n (seq, position) entries stably sorted by seq, returns the first
+// position in input order that repeats a seq, with the original's position.
+template <typename SeqAt, typename PositionAt>
+std::optional<PositionPair> FirstSeqRepeat(size_t n, SeqAt seq_at, PositionAt position_at) {
+  std::optional<PositionPair> first;
+  for (size_t r = 1; r < n; ++r) {
+    // Within a run of equal seqs positions ascend: its second element is the
+    // run's first repeat.
+    if (seq_at(r) == seq_at(r - 1) && (r < 2 || seq_at(r - 2) != seq_at(r)) &&
+        (!first || position_at(r) < first->later)) {
+      first = PositionPair{position_at(r - 1), position_at(r)};
+    }
+  }
+  return first;
+}
+
+// Sorts positions by seq, rejecting a duplicate seq, and writes
+// position_by_rank[r] for every rank r. When the seqs span less than 2^32
+// (ledger indices of one interval's orders do), (seq − min) and the position
+// share one 64-bit key sorted in place; otherwise (seq, position) pairs are.
+absl::Status RankBySeq(absl::Span<const Order> book, BookScan& scan, absl::Span<uint64_t> scratch,
+                       absl::Span<uint64_t> position_by_rank) {
+  const size_t n = book.size();
+  std::optional<PositionPair> repeat;
+  if (n == 0 || scan.max_seq - scan.min_seq <= kLow32) {
+    absl::Span<uint64_t> seq = scan.seq.span();
+    for (size_t i = 0; i < n; ++i) seq[i] = ((seq[i] - scan.min_seq) << 32) | i;
+    absl::Span<const uint64_t> sorted = RadixSort(
+        seq, scratch, [](uint64_t k) { return k >> 32; },
+        std::bit_width(n == 0 ? 0 : scan.max_seq - scan.min_seq));
+    repeat = FirstSeqRepeat(
+        n, [&](size_t r) { return sorted[r] >> 32; }, [&](size_t r) { return sorted[r] & kLow32; });
+    for (size_t r = 0; r < n; ++r) position_by_rank[r] = sorted[r] & kLow32;
+  } else {
+    struct SeqPosition {
+      uint64_t seq;
+      uint32_t position;
+    };
+    std::vector<SeqPosition> pairs(n);
+    std::vector<SeqPosition> pair_scratch(n);
+    for (size_t i = 0; i < n; ++i) pairs[i] = {scan.seq[i], static_cast<uint32_t>(i)};
+    absl::Span<const SeqPosition> sorted =
+        RadixSort(absl::MakeSpan(pairs), absl::MakeSpan(pair_scratch),
+                  [](const SeqPosition& p) { return p.seq; });
+    repeat = FirstSeqRepeat(
+        n, [&](size_t r) { return sorted[r].seq; }, [&](size_t r) { return sorted[r].position; });
+    for (size_t r = 0; r < n; ++r) position_by_rank[r] = sorted[r].position;
+  }
+  if (repeat) {
+    const Order& later = book[repeat->later];
+    return absl::InvalidArgumentError(
+        absl::StrCat(Where(later, repeat->later), ": seq ", later.seq, " duplicates order ",
+                     book[repeat->earlier].order_id.value(), " (orders[", repeat->earlier, "])"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<SortedBook> SortedBook::Build(int64_t interval_start, absl::Span<const Order> book) {
+  const size_t n = book.size();
+  if (n > std::numeric_limits<uint32_t>::max()) {
+    return absl::InvalidArgumentError(absl::StrCat("orders: ", n, " orders are too many"));
+  }
+  PEERGRID_ASSIGN_OR_RETURN(BookScan scan, ScanBook(interval_start, book));
+  // Five n-word arrays serve every step: page faults on fresh memory cost as
+  // much as a radix pass, so buffers are reused as soon as they are spent.
+  Words scratch(n);
+  PEERGRID_RETURN_IF_ERROR(CheckStrings(book, scan, scratch.span()));
+  Words by_rank = std::move(scan.participant_key);  // Spent: position, then ref, by rank.
+  PEERGRID_RETURN_IF_ERROR(RankBySeq(book, scan, scratch.span(), by_rank.span()));
+
+  // One key per order, BUYs in keys[0, num_buys), SELLs after them:
+  // (price part − min part) << rank bits | rank, as narrow as the book allows
+  // so that the radix sort makes few passes.
+  SortedBook sorted;
+  sorted.book_ = book;
+  sorted.rank_bits_ = n <= 1 ? 0 : std::bit_width(n - 1);
+  sorted.min_part_ = n == 0 ? 0 : static_cast<int64_t>(scan.min_part);
+  const int key_bits =
+      sorted.rank_bits_ + std::bit_width(n == 0 ? 0 : scan.max_part - scan.min_part);
+  absl::Span<uint64_t> keys = scan.id_hash.span();  // Spent.
+  const absl::Span<const uint64_t> part_quantity = scan.part_quantity.span();
+  size_t next_buy = 0;
+  size_t next_sell = scan.num_buys;
+  constexpr size_t kAhead = 16;  // Prefetch distance of the random reads below.
+  for (size_t rank = 0; rank < n; ++rank) {
+    if (rank + kAhead < n) __builtin_prefetch(&part_quantity[by_rank[rank + kAhead]]);
+    const uint64_t position = by_rank[rank];
+    const uint64_t pq = part_quantity[position];
+    by_rank[rank] = ((pq & kLow31) << 32) | position;  // quantity << 32 | position
+    const size_t slot = (pq & kSellBit) ? next_sell++ : next_buy++;
+    keys[slot] = (((pq >> 32) - scan.min_part) << sorted.rank_bits_) | rank;
+  }
+  auto identity = [](uint64_t k) { return k; };
+  const size_t nb = scan.num_buys;
+  sorted.buys_ = RadixSort(keys.subspan(0, nb), scratch.span().subspan(0, nb), identity, key_bits);
+  sorted.sells_ = RadixSort(keys.subspan(nb), scratch.span().subspan(nb), identity, key_bits);
+  // Gather each key's ref: independent loads, which the memory system overlaps.
+  const uint64_t rank_mask = (uint64_t{1} << sorted.rank_bits_) - 1;
+  absl::Span<uint64_t> refs = scan.part_quantity.span();  // Spent.
+  for (size_t i = 0; i < nb; ++i) refs[i] = by_rank[sorted.buys_[i] & rank_mask];
+  for (size_t i = 0; i < n - nb; ++i) refs[nb + i] = by_rank[sorted.sells_[i] & rank_mask];
+  sorted.keys_ = std::move(scan.id_hash);
+  sorted.scratch_ = std::move(scratch);
+  sorted.refs_ = std::move(scan.part_quantity);
+  return sorted;
+}
+
+}  // namespace peergrid::matching::internal
