@@ -36,6 +36,25 @@ class ReportQueue {
     absl::MutexLock lock(&mu_);
     finished_ = true;
   }
+  // Returns a message object for the reader to fill: a recycled one when
+  // available (its sub-messages' memory is reused) or a new one.
+  std::unique_ptr<v1::HubReport> Take() {
+    absl::MutexLock lock(&mu_);
+    if (free_.empty()) return std::make_unique<v1::HubReport>();
+    std::unique_ptr<v1::HubReport> r = std::move(free_.back());
+    free_.pop_back();
+    return r;
+  }
+  // Recycles processed messages.
+  void Recycle(std::vector<std::unique_ptr<v1::HubReport>>* done) {
+    absl::MutexLock lock(&mu_);
+    for (auto& r : *done) {
+      if (free_.size() >= kMaxQueued) break;
+      r->Clear();
+      free_.push_back(std::move(r));
+    }
+    done->clear();
+  }
   // Stops the reader for good.
   void Close() {
     absl::MutexLock lock(&mu_);
@@ -57,6 +76,7 @@ class ReportQueue {
  private:
   absl::Mutex mu_;
   std::deque<std::unique_ptr<v1::HubReport>> queue_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<v1::HubReport>> free_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
@@ -85,7 +105,7 @@ grpc::Status HubServiceImpl::Report(
   (void)queue.Push(std::move(first));
   std::thread reader([&] {
     for (;;) {
-      auto r = std::make_unique<v1::HubReport>();
+      std::unique_ptr<v1::HubReport> r = queue.Take();
       if (!stream->Read(r.get())) break;
       if (!queue.Push(std::move(r))) break;
     }
@@ -165,7 +185,7 @@ grpc::Status HubServiceImpl::Report(
     ack.set_acked_seq(last_seq);
     ack.set_server_time_unix_ms(now_ms);
     if (!stream->Write(ack)) return finish(grpc::Status::OK);
-    batch.clear();
+    queue.Recycle(&batch);
   }
   return finish(grpc::Status::OK);
 }

@@ -166,7 +166,7 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
   uint64_t latest_seq = st.latest_seq;
   std::optional<hub::HubSample> batch_last;
   const v1::HubReport* batch_latest = nullptr;
-  std::map<uint64_t, int64_t> batch_measured;  // seq → measured time, stored in this batch
+  std::vector<std::pair<uint64_t, int64_t>> batch_measured;  // (seq, measured) stored now
   auto buckets = st.buckets;
   std::string value;
   for (size_t i = 0; i < reports.size(); ++i) {
@@ -176,7 +176,9 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
     if (r->seq() != 0 && r->seq() <= last) {
       // Seen before: a duplicate if it is the same report, else the seq went back.
       int64_t stored_measured = -1;
-      if (auto b = batch_measured.find(r->seq()); b != batch_measured.end()) {
+      auto b = std::find_if(batch_measured.begin(), batch_measured.end(),
+                            [&](const auto& e) { return e.first == r->seq(); });
+      if (b != batch_measured.end()) {
         stored_measured = b->second;
       } else if (db_->Get(rocksdb::ReadOptions(), ReportKey(hub_id, r->seq()), &value).ok()) {
         v1::HubReport stored;
@@ -249,7 +251,7 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
       p.set_cycle_count(b.cycle_count());
       batch.Put(HistoryKey(hub_id, b.bank_id(), bucket_ms), EncodeBucket(k));
     }
-    batch_measured[r->seq()] = r->measured_at_unix_ms();
+    batch_measured.emplace_back(r->seq(), r->measured_at_unix_ms());
     batch_last = std::move(sample);
     batch_latest = r;
     latest_seq = r->seq();
