@@ -139,6 +139,9 @@ absl::StatusOr<matching::ClearingInput> FromProto(const v1::ClearingInput& input
   for (int i = 0; i < input.orders_size(); ++i) {
     absl::StatusOr<matching::Order> order = FromProto(input.orders(i));
     if (!order.ok()) return At(absl::StrCat("orders[", i, "]"), order.status());
+    // An order inside a ClearingInput may leave out its interval (0): it is
+    // the input's. A different non-zero interval is kept for Clear to reject.
+    if (order->interval_start == 0) order->interval_start = out.interval_start;
     out.orders.push_back(*std::move(order));
   }
   return out;
@@ -149,6 +152,8 @@ absl::StatusOr<matching::SettlementInput> FromProto(const v1::SettlementInput& i
   out.interval_start = input.interval_start();
   PEERGRID_ASSIGN_OR_RETURN(out.tariff, FromProto(input.tariff()));
   PEERGRID_ASSIGN_OR_RETURN(out.clearing, FromProto(input.clearing()));
+  // interval_start may be left out (0): it is then the clearing's.
+  if (out.interval_start == 0) out.interval_start = out.clearing.interval_start;
   for (int i = 0; i < input.meter_reads_size(); ++i) {
     absl::StatusOr<matching::MeterRead> read = FromProto(input.meter_reads(i));
     if (!read.ok()) return At(absl::StrCat("meter_reads[", i, "]"), read.status());

@@ -85,5 +85,44 @@ TEST(MarketConvertTest, ZeroDefaultsAreRejectedNamingTheField) {
                                          HasSubstr("orders[1]: order_id \"o-7\": side is 9")));
 }
 
+TEST(MarketConvertTest, InputsFillInALeftOutInterval) {
+  v1::ClearingInput input;
+  input.set_interval_start(1782000900);
+  input.mutable_tariff()->set_feed_in_price_mcu_per_kwh(50000);
+  input.mutable_tariff()->set_retail_price_mcu_per_kwh(200000);
+  v1::Order* order = input.add_orders();
+  *order = ToProto(SampleOrder());
+  order->clear_interval_start();
+  v1::Order* other = input.add_orders();
+  *other = ToProto(SampleOrder());
+  other->set_order_id("o-2");
+  other->set_interval_start(1782001800);
+  ASSERT_OK_AND_ASSIGN(matching::ClearingInput domain, FromProto(input));
+  EXPECT_EQ(domain.orders[0].interval_start, 1782000900);
+  EXPECT_EQ(domain.orders[1].interval_start, 1782001800);  // Kept: Clear rejects it.
+  EXPECT_EQ(domain.tariff, (matching::Tariff{PriceMcuPerKwh(50000), PriceMcuPerKwh(200000)}));
+
+  v1::SettlementInput settle;
+  settle.mutable_clearing()->set_interval_start(1782000900);
+  ASSERT_OK_AND_ASSIGN(matching::SettlementInput settle_domain, FromProto(settle));
+  EXPECT_EQ(settle_domain.interval_start, 1782000900);
+  settle.set_interval_start(1782001800);
+  ASSERT_OK_AND_ASSIGN(settle_domain, FromProto(settle));
+  EXPECT_EQ(settle_domain.interval_start, 1782001800);  // Kept: Settle rejects the mismatch.
+}
+
+TEST(MarketConvertTest, MeterReadErrorsInAnInputNameTheListPosition) {
+  v1::SettlementInput input;
+  v1::MeterRead* read = input.add_meter_reads();
+  read->set_participant_id("h1");
+  read->set_quality(v1::OK);
+  read = input.add_meter_reads();
+  read->set_participant_id("h2");
+  EXPECT_THAT(FromProto(input),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("meter_reads[1]: participant_id \"h2\": quality is "
+                                 "READ_QUALITY_UNSPECIFIED")));
+}
+
 }  // namespace
 }  // namespace peergrid::services

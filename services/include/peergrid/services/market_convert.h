@@ -7,6 +7,9 @@
 // participant ("orders[3] (order_id \"o-7\"): side is SIDE_UNSPECIFIED").
 // Range checks of values (quantity ≥ 1, prices in the band) are matching/'s
 // (ValidateOrder, Clear, Settle), not these functions'.
+// Inside a ClearingInput an order whose interval_start is 0 (left out, as in
+// a hand-written `peergridctl clear` file) takes the input's interval_start;
+// a SettlementInput whose interval_start is 0 takes its clearing's.
 // Thread-safety: pure functions; thread-safe.
 #ifndef PEERGRID_SERVICES_MARKET_CONVERT_H_
 #define PEERGRID_SERVICES_MARKET_CONVERT_H_
