@@ -1,0 +1,147 @@
+// `audit --server`: the audit over real gRPC (loopback) of a real RocksDB
+// ledger, checking every checkpoint of the server's history and, with a
+// state file, the server's consistency proof.
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "audit_check_fixture.h"
+#include "audit_check_fixture_service.h"
+#include "audit_check_state.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "peergrid/services/audit.h"
+#include "peergrid/testing/paths.h"
+#include "peergrid/testing/status_matchers.h"
+
+namespace peergrid::services {
+namespace {
+
+using audit_testing::Edited;
+using audit_testing::FixtureAuditService;
+using audit_testing::LoopbackServer;
+using audit_testing::SimEntry;
+using audit_testing::SimOptions;
+using audit_testing::SimulatedMarket;
+using peergrid::testing::StatusIs;
+using ::testing::HasSubstr;
+
+class AuditServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = peergrid::testing::FreshTempDir("audit_server");
+    std::ofstream(dir_ + "/key.pem") << key_.Pkcs8Pem();
+    SimOptions options;
+    options.seed = 9;
+    options.missing_read_one_in = 4;
+    sim_ = SimulatedMarket(options).Generate();
+    half_ = sim_.size() / 2;
+    a_ = OpenLedger("a");
+    ASSERT_OK(audit_testing::WriteLedger(Slice(0, half_), a_.get()));
+    service_ = std::make_unique<FixtureAuditService>(a_.get());
+    server_ = std::make_unique<LoopbackServer>(service_.get());
+    stub_ = server_->Stub();
+    options_.state_file = dir_ + "/state.json";
+  }
+
+  std::unique_ptr<ledger::Ledger> OpenLedger(const std::string& name) {
+    ledger::LedgerOptions options;
+    options.origin = audit_testing::kTestOrigin;
+    options.key_file = dir_ + "/key.pem";
+    auto log = ledger::Ledger::Open(dir_ + "/" + name, options);
+    EXPECT_OK(log);
+    return log.ok() ? *std::move(log) : nullptr;
+  }
+  std::vector<SimEntry> Slice(size_t from, size_t to) const {
+    return {sim_.begin() + static_cast<int64_t>(from), sim_.begin() + static_cast<int64_t>(to)};
+  }
+  AuditReport Audit() {
+    absl::StatusOr<AuditReport> r =
+        AuditServer(stub_.get(), server_->address(), key_.verifier(), options_);
+    EXPECT_OK(r);
+    return r.ok() ? *r : AuditReport{};
+  }
+  std::unique_ptr<ledger::Ledger> Fork(size_t size) {
+    std::vector<SimEntry> forked = Slice(0, size);
+    forked[1] = Edited(forked[1], [](v1::LedgerEntry& e) {
+      e.set_recorded_at_unix_ms(e.recorded_at_unix_ms() + 1);
+    });
+    auto b = OpenLedger("b");
+    EXPECT_OK(audit_testing::WriteLedger(forked, b.get()));
+    return b;
+  }
+  static uint64_t Verified(const AuditReport& r, AuditCheck c) {
+    return r.counts[static_cast<size_t>(c)].verified;
+  }
+
+  std::string dir_;
+  ledger::Signer key_ = audit_testing::TestSigner('v');
+  std::vector<SimEntry> sim_;
+  size_t half_ = 0;
+  std::unique_ptr<ledger::Ledger> a_;
+  std::unique_ptr<FixtureAuditService> service_;
+  std::unique_ptr<LoopbackServer> server_;
+  std::unique_ptr<v1::AuditService::Stub> stub_;
+  AuditOptions options_;
+};
+
+TEST_F(AuditServerTest, VerifiesEveryCheckpointOfTheHistoryAndAdvancesTheState) {
+  AuditReport first = Audit();
+  ASSERT_TRUE(first.ok()) << AuditReportText(first);
+  EXPECT_EQ(first.source, "server " + server_->address());
+  EXPECT_EQ(first.checkpoints_verified, a_->Checkpoints(0).size());
+  EXPECT_GT(first.checkpoints_verified, 4u);
+  EXPECT_TRUE(first.state_advanced);
+
+  ASSERT_OK(audit_testing::WriteLedger(Slice(half_, sim_.size()), a_.get()));
+  AuditReport second = Audit();
+  ASSERT_TRUE(second.ok()) << AuditReportText(second);
+  EXPECT_EQ(second.entries, sim_.size());
+  EXPECT_EQ(second.intervals_cleared, 8u);
+  EXPECT_GT(second.corrections, 0u);
+  // The server's consistency proof, and the rebuilt root at the trusted size.
+  EXPECT_EQ(Verified(second, AuditCheck::kConsistency), 2u);
+  EXPECT_THAT(audit_internal::ReadWholeFile(options_.state_file).value_or(""),
+              HasSubstr(absl::StrCat("\"tree_size\": ", sim_.size())));
+}
+
+TEST_F(AuditServerTest, ForkedServerIsDetectedWithTheState) {
+  ASSERT_TRUE(Audit().ok());
+  const std::string trusted = audit_internal::ReadWholeFile(options_.state_file).value();
+  std::unique_ptr<ledger::Ledger> b = Fork(sim_.size());
+  service_->SetLedger(b.get());
+  AuditReport r = Audit();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(AuditCheckName(r.first_failure()->check), "consistency") << AuditReportText(r);
+  EXPECT_THAT(r.first_failure()->reason, HasSubstr("fork"));
+  EXPECT_EQ(r.counts[static_cast<size_t>(AuditCheck::kConsistency)].failed, 2u)
+      << AuditReportText(r);  // the proof fails, and so does the rebuilt root
+  EXPECT_EQ(audit_internal::ReadWholeFile(options_.state_file).value(), trusted);
+}
+
+TEST_F(AuditServerTest, TwoCheckpointsOfTheSameSizeInTheHistoryAreAFork) {
+  // The server's history holds its own checkpoint of size s and a forked one.
+  std::vector<ledger::SignedCheckpoint> history = a_->Checkpoints(0);
+  const uint64_t s = history[history.size() / 2].checkpoint.tree_size;
+  std::unique_ptr<ledger::Ledger> b = Fork(s);
+  service_->Announce(audit_testing::ToProto(b->LatestCheckpoint().value()));
+  options_.state_file.clear();
+  AuditReport r = Audit();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(AuditCheckName(r.first_failure()->check), "consistency") << AuditReportText(r);
+  EXPECT_THAT(r.first_failure()->reason, HasSubstr(absl::StrCat("two checkpoints of size ", s)));
+}
+
+TEST_F(AuditServerTest, UnreachableServerIsAnError) {
+  LoopbackServer* gone = server_.release();
+  const std::string address = gone->address();
+  delete gone;
+  auto stub =
+      v1::AuditService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  EXPECT_THAT(AuditServer(stub.get(), address, key_.verifier(), options_),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("GetCheckpoint")));
+}
+
+}  // namespace
+}  // namespace peergrid::services
