@@ -341,6 +341,22 @@ std::vector<v1::BatteryHistoryPoint> TelemetryStore::History(const std::string& 
   return out;
 }
 
+std::vector<uint64_t> TelemetryStore::StoredSeqs(const std::string& hub_id) const {
+  std::vector<uint64_t> out;
+  const std::string prefix = absl::StrCat("r/", hub_id, "/");
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const rocksdb::Slice key = it->key();
+    if (key.size() != prefix.size() + 8) continue;
+    uint64_t seq = 0;
+    for (size_t i = prefix.size(); i < key.size(); ++i) {
+      seq = (seq << 8) | static_cast<unsigned char>(key[i]);
+    }
+    out.push_back(seq);
+  }
+  return out;
+}
+
 std::vector<std::string> TelemetryStore::ReportingHubs() const {
   std::vector<std::string> out;
   absl::MutexLock lock(&mu_);

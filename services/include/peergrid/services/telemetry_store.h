@@ -98,6 +98,8 @@ class TelemetryStore final : public MarketTelemetry {
   std::vector<v1::BatteryHistoryPoint> History(const std::string& hub_id,
                                                const std::string& bank_id, int64_t from_unix_ms,
                                                int64_t to_unix_ms) const;
+  // Returns the seqs of every stored (accepted) report of a hub, ascending.
+  std::vector<uint64_t> StoredSeqs(const std::string& hub_id) const;
   // Returns the ids of every hub that ever reported, ordered.
   std::vector<std::string> ReportingHubs() const;
 
