@@ -81,6 +81,9 @@ absl::Status FetchEntries(v1::AuditService::StubInterface* stub, uint64_t start,
   auto context = Deadline(kRpcDeadline);
   const std::string what = absl::StrCat("GetEntries [", start, ", ", end, ")");
   grpc::Status status = stub->GetEntries(context.get(), request, &response);
+  if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED && end - start > 1) {
+    return FetchEntries(stub, start, start + (end - start) / 2, out);  // a page over the size limit
+  }
   if (!status.ok()) return Failed(what, status);
   if (response.start() != start || response.entries_size() == 0 ||
       static_cast<uint64_t>(response.entries_size()) > end - start) {

@@ -32,8 +32,10 @@ absl::StatusOr<v1::Checkpoint> FetchCheckpoint(v1::AuditService::StubInterface* 
 absl::StatusOr<std::vector<v1::Checkpoint>> FetchCheckpointHistory(
     v1::AuditService::StubInterface* stub, uint64_t up_to, absl::Duration wait);
 
-// Fetches entries [start, end) (end - start <= kEntriesPerPage) and appends
-// them to `out`; DataLoss when the server returns another range.
+// Fetches entries from [start, end) (end - start <= kEntriesPerPage) and
+// appends them to `out`: at least one, possibly fewer than asked (the server
+// clamps pages; a page over the message size limit is asked again by halves).
+// DataLoss when the server returns another range.
 absl::Status FetchEntries(v1::AuditService::StubInterface* stub, uint64_t start, uint64_t end,
                           std::vector<std::string>* out);
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 
 namespace peergrid::services {
@@ -37,13 +38,14 @@ std::string FailureLine(const AuditFailure& f) {
   return absl::StrCat("entry ", f.index, ": ", AuditCheckName(f.check), ": ", f.reason);
 }
 
-nlohmann::json FailureJson(const AuditFailure& f) {
-  nlohmann::json j = {{"index", f.index}, {"check", AuditCheckName(f.check)}, {"reason", f.reason}};
+nlohmann::ordered_json FailureJson(const AuditFailure& f) {
+  nlohmann::ordered_json j = {
+      {"index", f.index}, {"check", AuditCheckName(f.check)}, {"reason", f.reason}};
   if (f.tree_size) j["tree_size"] = *f.tree_size;
   return j;
 }
 
-nlohmann::json TrustedJson(const std::optional<TrustedCheckpoint>& t) {
+nlohmann::ordered_json TrustedJson(const std::optional<TrustedCheckpoint>& t) {
   if (!t) return nullptr;
   return {{"origin", t->origin},
           {"tree_size", t->tree_size},
@@ -107,7 +109,10 @@ std::string AuditReportText(const AuditReport& r) {
   absl::StrAppend(&out, "  intervals         ", r.intervals_cleared, " cleared, ",
                   r.intervals_settled, " settled, ", r.corrections, " corrected");
   if (r.first_interval) {
-    absl::StrAppend(&out, " (", *r.first_interval, " .. ", *r.last_interval, ")");
+    auto utc = [](int64_t s) {
+      return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(s), absl::UTCTimeZone());
+    };
+    absl::StrAppend(&out, " (", utc(*r.first_interval), " .. ", utc(*r.last_interval), " UTC)");
   }
   absl::StrAppend(&out, "\n  traded            ", Kwh(r.volume_wh), " in ", r.fills, " fills; ",
                   r.bills, " bills recomputed\n");
@@ -135,28 +140,28 @@ std::string AuditReportText(const AuditReport& r) {
 }
 
 std::string AuditReportJson(const AuditReport& r) {
-  nlohmann::json checks = nlohmann::json::object();
+  nlohmann::ordered_json checks = nlohmann::ordered_json::object();
   for (size_t i = 0; i < kAuditCheckCount; ++i) {
     checks[std::string(kCheckNames[i])] = {{"verified", r.counts[i].verified},
                                            {"failed", r.counts[i].failed}};
   }
-  nlohmann::json coverage = {{"checkpoints_verified", r.checkpoints_verified},
-                             {"key_rotations", r.key_rotations},
-                             {"orders", r.orders},
-                             {"cancellations", r.cancellations},
-                             {"intervals_cleared", r.intervals_cleared},
-                             {"intervals_settled", r.intervals_settled},
-                             {"corrections", r.corrections},
-                             {"fills", r.fills},
-                             {"bills", r.bills},
-                             {"volume_wh", r.volume_wh},
-                             {"first_interval", nullptr},
-                             {"last_interval", nullptr}};
+  nlohmann::ordered_json coverage = {{"checkpoints_verified", r.checkpoints_verified},
+                                     {"key_rotations", r.key_rotations},
+                                     {"orders", r.orders},
+                                     {"cancellations", r.cancellations},
+                                     {"intervals_cleared", r.intervals_cleared},
+                                     {"intervals_settled", r.intervals_settled},
+                                     {"corrections", r.corrections},
+                                     {"fills", r.fills},
+                                     {"bills", r.bills},
+                                     {"volume_wh", r.volume_wh},
+                                     {"first_interval", nullptr},
+                                     {"last_interval", nullptr}};
   if (r.first_interval) coverage["first_interval"] = *r.first_interval;
   if (r.last_interval) coverage["last_interval"] = *r.last_interval;
-  nlohmann::json failures = nlohmann::json::array();
+  nlohmann::ordered_json failures = nlohmann::ordered_json::array();
   for (const AuditFailure& f : r.failures) failures.push_back(FailureJson(f));
-  nlohmann::json j = {
+  nlohmann::ordered_json j = {
       {"ok", r.ok()},
       {"source", r.source},
       {"origin", r.origin},
@@ -166,7 +171,7 @@ std::string AuditReportJson(const AuditReport& r) {
       {"checkpoint", TrustedJson(r.latest)},
       {"previously_trusted", TrustedJson(r.previously_trusted)},
       {"state_advanced", r.state_advanced},
-      {"first_failure", r.failures.empty() ? nlohmann::json(nullptr) : failures.front()},
+      {"first_failure", r.failures.empty() ? nlohmann::ordered_json(nullptr) : failures.front()},
       {"failures", failures},
       {"failure_count", r.failure_count},
       {"seconds", r.seconds},
