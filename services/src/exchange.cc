@@ -10,6 +10,7 @@
 #include "peergrid/common/status.h"
 #include "peergrid/ledger/note.h"
 #include "peergrid/matching/validation.h"
+#include "peergrid/services/json_log.h"
 #include "peergrid/services/market_convert.h"
 
 namespace peergrid::services {
@@ -119,10 +120,24 @@ const HubDirectory& Exchange::directory() const {
 }
 
 absl::Status Exchange::ApplyLocked(uint64_t index, const v1::LedgerEntry& entry) {
-  absl::Status status = state_->Apply(index, entry);
-  // The entry is durable: a state that cannot follow its own ledger is broken.
-  if (!status.ok()) std::abort();
-  return status;
+  // Concurrent appends become durable together (group commit) but their
+  // threads get here in any order: park each entry until every entry before
+  // it is applied, then wait until this one is, so the caller reads its own
+  // write.
+  unapplied_.emplace(index, entry);
+  while (!unapplied_.empty() && unapplied_.begin()->first == state_->size()) {
+    absl::Status status = state_->Apply(unapplied_.begin()->first, unapplied_.begin()->second);
+    if (!status.ok()) {
+      // The entry is durable: a state that cannot follow its own ledger is broken.
+      LogJson("error", "state diverged from the ledger", {{"error", status.ToString()}});
+      std::abort();
+    }
+    unapplied_.erase(unapplied_.begin());
+  }
+  auto applied = [this, index]()
+                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return state_->size() > index; };
+  mu_.Await(absl::Condition(&applied));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> Exchange::AppendAdmin(v1::LedgerEntry entry) {
