@@ -12,6 +12,7 @@
 // `simulate` runs one local day of the hub offline and writes
 // DIR/households.csv and DIR/batteries.csv (docs/HUB.md).
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ ABSL_FLAG(int, banks, -1, "override: use the first N configured banks");
 ABSL_FLAG(int, reporting_period, 0, "override: seconds between reports (1-60)");
 ABSL_FLAG(std::string, clock, "", "override: \"real\" or \"sim:<speed>[@<start>]\"");
 ABSL_FLAG(std::string, data_dir, "", "override: directory of the store-and-forward buffer");
+ABSL_FLAG(std::optional<bool>, trade, std::nullopt,
+          "override: run the trading agents against the exchange (config key trade, default true)");
 ABSL_FLAG(std::string, date, "", "simulate: the local day, YYYY-MM-DD");
 ABSL_FLAG(int64_t, seed, -1, "simulate/run override: the simulation seed");
 ABSL_FLAG(std::string, out, "", "simulate: output directory for the CSV files");
@@ -53,6 +56,7 @@ absl::StatusOr<services::HubNodeConfig> ConfigFromFlags() {
   }
   if (!absl::GetFlag(FLAGS_clock).empty()) c->clock = absl::GetFlag(FLAGS_clock);
   if (!absl::GetFlag(FLAGS_data_dir).empty()) c->data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (absl::GetFlag(FLAGS_trade).has_value()) c->trade = *absl::GetFlag(FLAGS_trade);
   if (absl::GetFlag(FLAGS_seed) >= 0)
     c->sim.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
   if (absl::Status s = services::Materialize(&*c); !s.ok()) {

@@ -11,12 +11,15 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "peergrid/common/clock.h"
 #include "peergrid/common/status.h"
 #include "peergrid/hub/simulator.h"
 #include "peergrid/services/hub_buffer.h"
 #include "peergrid/services/hub_convert.h"
 #include "peergrid/services/hub_streamer.h"
+#include "peergrid/services/hub_trader.h"
 #include "peergrid/services/json_log.h"
 #include "services/hubd/hubd.h"
 
@@ -90,6 +93,13 @@ absl::Status Run(const services::HubNodeConfig& config) {
     options.seed = config.sim.seed;
     services::HubStreamer streamer(buffer.get(), options);
     streamer.Start();
+    std::unique_ptr<services::HubTrader> trader;
+    if (config.trade) {
+      trader = std::make_unique<services::HubTrader>(
+          config.sim, grpc::CreateChannel(config.exchange, grpc::InsecureChannelCredentials()),
+          clock.get());
+      trader->Start();
+    }
     LogJson("info", "started",
             {{"hub_id", config.sim.hub_id},
              {"exchange", config.exchange},
@@ -107,7 +117,10 @@ absl::Status Run(const services::HubNodeConfig& config) {
       loop_status = sim->AdvanceTo(next);
       if (!loop_status.ok()) break;
       v1::HubReport report;
-      services::ToProto(sim->TakeReport(0), &report);
+      const hub::HubSample sample = sim->TakeReport(0);
+      const std::vector<hub::IntervalSummary> closed = sim->TakeIntervalSummaries();
+      if (trader != nullptr) trader->Observe(sample, closed);
+      services::ToProto(sample, &report);
       absl::StatusOr<uint64_t> seq = buffer->Append(std::move(report));
       if (!seq.ok()) {
         LogJson("error", "cannot buffer report", {{"error", seq.status().ToString()}});
@@ -126,6 +139,15 @@ absl::Status Run(const services::HubNodeConfig& config) {
     }
     LogJson("info", "stopping",
             {{"next_seq", buffer->next_seq()}, {"acked_seq", buffer->acked_seq()}});
+    if (trader != nullptr) {
+      trader->Stop();
+      const services::TraderStats t = trader->stats();
+      LogJson("info", "trading stopped",
+              {{"intervals", t.intervals},
+               {"placed", t.placed},
+               {"rejected", t.rejected},
+               {"cancelled", t.cancelled}});
+    }
     streamer.Stop(absl::Seconds(2));
     buffer->Close();
     LogJson("info", "stopped",

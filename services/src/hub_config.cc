@@ -90,6 +90,7 @@ absl::StatusOr<HubNodeConfig> ParseHubConfig(absl::string_view text, const std::
   top.Get("reporting_period_s", &c.reporting_period_s);
   top.Get("data_dir", &c.data_dir);
   top.Get("clock", &c.clock);
+  top.Get("trade", &c.trade);
   Reader site(root["site"].as_table(), w + "site.", &status);
   site.Get("latitude_deg", &c.sim.site.latitude_deg);
   site.Get("longitude_deg", &c.sim.site.longitude_deg);

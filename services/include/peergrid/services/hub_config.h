@@ -41,6 +41,8 @@ struct HubNodeConfig {
   int32_t reporting_period_s = 5;
   std::string data_dir = "./peergrid-hub-data";
   std::string clock = "real";
+  // Run the trading agents against the exchange's MarketService.
+  bool trade = true;
 };
 
 // Parses TOML text (`origin` names it in errors).
