@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The main job: builds peergrid (installing Debian packages first if needed)
-# and runs the demo — a simulated community trading for a day over real gRPC,
-# then audited. A second run reuses the build. Extra arguments go to the demo.
+# and runs the demo — a simulated Jeju community (3 hubs, 300 households,
+# shared batteries including second-life packs) trading for one day over real
+# gRPC, then summed up and audited. A second run reuses the build and starts a
+# fresh day. Data stays in ./peergrid-data/demo/ for exploring with peergridctl.
+# Extra arguments go to `peergridctl demo` (see --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build -j"$(nproc)" peergridctl
-exec build/services/peergridctl --help "$@"
+ninja -C build -j"$(nproc)" peergridctl peergrid-exchange peergrid-hub
+exec build/services/peergridctl demo "$@"
