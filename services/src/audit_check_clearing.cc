@@ -7,6 +7,7 @@
 #include "audit_check_convert.h"
 #include "audit_check_market.h"
 #include "peergrid/matching/settlement.h"
+#include "peergrid/services/market_convert.h"
 
 namespace peergrid::services::audit_internal {
 
@@ -84,7 +85,7 @@ void MarketAuditor::CheckClearing(uint64_t index, const v1::LedgerEntry& entry) 
   ClearedInterval& done = cleared_[start];
   done.clearing_index = index;
   done.tariff = tariff_;
-  absl::StatusOr<matching::ClearingResult> recorded = ClearingFromProto(result);
+  absl::StatusOr<matching::ClearingResult> recorded = FromProto(result);
   if (recorded.ok()) done.clearing = *recorded;
   report_->fills += static_cast<uint64_t>(result.fills_size());
 
@@ -186,7 +187,7 @@ void MarketAuditor::CheckSettlement(uint64_t index, const v1::LedgerEntry& entry
   std::vector<matching::MeterRead> reads;
   reads.reserve(settled.meter_reads_size());
   for (const v1::MeterRead& read : settled.meter_reads()) {
-    absl::StatusOr<matching::MeterRead> r = ReadFromProto(read);
+    absl::StatusOr<matching::MeterRead> r = FromProto(read);
     if (!r.ok()) return fail(r.status().message());
     if (!participants_.contains(read.participant_id())) {
       return fail(absl::StrCat("meter read of unregistered participant ", read.participant_id()));

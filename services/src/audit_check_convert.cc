@@ -3,8 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "peergrid/common/ids.h"
 #include "peergrid/common/status.h"
+#include "peergrid/services/market_convert.h"
 
 namespace peergrid::services::audit_internal {
 namespace {
@@ -56,75 +56,14 @@ std::optional<std::string> DiffBill(const matching::Bill& want, const v1::Bill& 
 }  // namespace
 
 absl::StatusOr<matching::Order> OrderFromProto(const v1::Order& order, uint64_t seq) {
-  PEERGRID_RETURN_IF_ERROR(ValidateId("order_id", order.order_id()));
-  PEERGRID_RETURN_IF_ERROR(ValidateId("participant_id", order.participant_id()));
-  matching::Order out;
-  out.order_id = OrderId(order.order_id());
-  out.participant_id = ParticipantId(order.participant_id());
-  switch (order.side()) {
-    case v1::BUY:
-      out.side = matching::Side::kBuy;
-      break;
-    case v1::SELL:
-      out.side = matching::Side::kSell;
-      break;
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("order ", order.order_id(), ": side ", order.side(), " is not BUY or SELL"));
-  }
-  out.quantity = EnergyWh(order.quantity_wh());
-  out.limit_price = PriceMcuPerKwh(order.limit_price_mcu_per_kwh());
-  out.interval_start = order.interval_start();
+  PEERGRID_ASSIGN_OR_RETURN(matching::Order out, FromProto(order));
   out.seq = seq;
   return out;
 }
 
 absl::StatusOr<matching::Tariff> TariffFromProto(const v1::Tariff& tariff) {
-  matching::Tariff out{PriceMcuPerKwh(tariff.feed_in_price_mcu_per_kwh()),
-                       PriceMcuPerKwh(tariff.retail_price_mcu_per_kwh())};
+  PEERGRID_ASSIGN_OR_RETURN(matching::Tariff out, FromProto(tariff));
   PEERGRID_RETURN_IF_ERROR(out.Validate());
-  return out;
-}
-
-absl::StatusOr<matching::MeterRead> ReadFromProto(const v1::MeterRead& read) {
-  matching::MeterRead out;
-  out.participant_id = ParticipantId(read.participant_id());
-  out.import_wh = EnergyWh(read.import_wh());
-  out.export_wh = EnergyWh(read.export_wh());
-  switch (read.quality()) {
-    case v1::OK:
-      out.quality = matching::ReadQuality::kOk;
-      break;
-    case v1::MISSING:
-      out.quality = matching::ReadQuality::kMissing;
-      break;
-    case v1::ESTIMATED:
-      out.quality = matching::ReadQuality::kEstimated;
-      break;
-    case v1::BAD:
-      out.quality = matching::ReadQuality::kBad;
-      break;
-    default:
-      return absl::InvalidArgumentError(absl::StrCat("meter read of ", read.participant_id(),
-                                                     ": quality ", read.quality(), " is invalid"));
-  }
-  return out;
-}
-
-absl::StatusOr<matching::ClearingResult> ClearingFromProto(const v1::ClearingResult& result) {
-  matching::ClearingResult out;
-  out.interval_start = result.interval_start();
-  if (result.has_clearing_price_mcu_per_kwh()) {
-    out.clearing_price = PriceMcuPerKwh(result.clearing_price_mcu_per_kwh().value());
-  }
-  out.volume = EnergyWh(result.volume_wh());
-  out.fills.reserve(result.fills_size());
-  for (const v1::Fill& f : result.fills()) {
-    out.fills.push_back(matching::Fill{
-        OrderId(f.buy_order_id()), OrderId(f.sell_order_id()), ParticipantId(f.buyer_id()),
-        ParticipantId(f.seller_id()), EnergyWh(f.quantity_wh()),
-        PriceMcuPerKwh(f.price_mcu_per_kwh()), MoneyUcu(f.amount_ucu())});
-  }
   return out;
 }
 
@@ -179,48 +118,6 @@ std::optional<std::string> DiffSettlement(const matching::SettlementResult& reco
     return d;
   }
   return Differs("grid_ucu", recorded.grid_ucu(), recomputed.grid.value());
-}
-
-v1::ClearingResult ClearingToProto(const matching::ClearingResult& result) {
-  v1::ClearingResult out;
-  out.set_interval_start(result.interval_start);
-  if (result.clearing_price) {
-    out.mutable_clearing_price_mcu_per_kwh()->set_value(result.clearing_price->value());
-  }
-  out.set_volume_wh(result.volume.value());
-  for (const matching::Fill& f : result.fills) {
-    v1::Fill* fill = out.add_fills();
-    fill->set_buy_order_id(f.buy_order_id.value());
-    fill->set_sell_order_id(f.sell_order_id.value());
-    fill->set_buyer_id(f.buyer.value());
-    fill->set_seller_id(f.seller.value());
-    fill->set_quantity_wh(f.quantity.value());
-    fill->set_price_mcu_per_kwh(f.price.value());
-    fill->set_amount_ucu(f.amount.value());
-  }
-  return out;
-}
-
-v1::SettlementResult SettlementToProto(const matching::SettlementResult& result) {
-  v1::SettlementResult out;
-  out.set_interval_start(result.interval_start);
-  for (const matching::Bill& b : result.bills) {
-    v1::Bill* bill = out.add_bills();
-    bill->set_participant_id(b.participant_id.value());
-    bill->set_bought_wh(b.bought.value());
-    bill->set_sold_wh(b.sold.value());
-    bill->set_import_wh(b.import_wh.value());
-    bill->set_export_wh(b.export_wh.value());
-    bill->set_deviation_wh(b.deviation.value());
-    bill->set_p2p_amount_ucu(b.p2p_amount.value());
-    bill->set_imbalance_amount_ucu(b.imbalance_amount.value());
-    bill->set_bill_ucu(b.bill.value());
-    bill->set_baseline_ucu(b.baseline.value());
-    bill->set_savings_ucu(b.savings.value());
-    bill->set_estimated(b.estimated);
-  }
-  out.set_grid_ucu(result.grid.value());
-  return out;
 }
 
 }  // namespace peergrid::services::audit_internal

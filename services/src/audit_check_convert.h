@@ -1,7 +1,7 @@
-// The audit's reading of recorded peergrid.v1 messages as matching/ values,
-// and its field-by-field comparison of recomputed results with recorded ones.
-// Strict: a proto3 zero default that is not a valid value (an unspecified
-// side or read quality) is rejected, naming the field.
+// The audit's reading of recorded peergrid.v1 messages as matching/ values
+// (market_convert.h, plus what the ledger implies: an order's seq is its
+// entry's index; a tariff must be valid), and its field-by-field comparison
+// of recomputed results with recorded ones.
 //
 // Thread-safety: pure functions; thread-safe.
 // Errors: InvalidArgument naming the field and value.
@@ -21,9 +21,8 @@ namespace peergrid::services::audit_internal {
 
 // Converts a recorded order; `seq` is its entry's index (the recorded seq is ignored).
 absl::StatusOr<matching::Order> OrderFromProto(const v1::Order& order, uint64_t seq);
+// Converts a tariff and checks it (matching::Tariff::Validate).
 absl::StatusOr<matching::Tariff> TariffFromProto(const v1::Tariff& tariff);
-absl::StatusOr<matching::MeterRead> ReadFromProto(const v1::MeterRead& read);
-absl::StatusOr<matching::ClearingResult> ClearingFromProto(const v1::ClearingResult& result);
 
 // Returns a description of the first difference between the recomputed
 // clearing and the recorded one ("fill 3: quantity_wh recorded 500,
@@ -34,10 +33,6 @@ std::optional<std::string> DiffClearing(const matching::ClearingResult& recomput
 // Same for settlements, bill by bill and field by field.
 std::optional<std::string> DiffSettlement(const matching::SettlementResult& recomputed,
                                           const v1::SettlementResult& recorded);
-
-// Proto forms of matching results (for tools and tests that write ledgers).
-v1::ClearingResult ClearingToProto(const matching::ClearingResult& result);
-v1::SettlementResult SettlementToProto(const matching::SettlementResult& result);
 
 }  // namespace peergrid::services::audit_internal
 

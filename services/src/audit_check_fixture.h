@@ -36,6 +36,7 @@
 #include "peergrid/ledger/verify.h"
 #include "peergrid/matching/auction.h"
 #include "peergrid/matching/settlement.h"
+#include "peergrid/services/market_convert.h"
 #include "peergrid/v1/ledger.pb.h"
 
 namespace peergrid::services::audit_testing {
@@ -228,8 +229,7 @@ class SimulatedMarket {
     Interval& interval = intervals_[start];
     interval.clearing = matching::Clear(start, interval.book).value();
     v1::LedgerEntry entry;
-    *entry.mutable_interval_cleared()->mutable_result() =
-        audit_internal::ClearingToProto(interval.clearing);
+    *entry.mutable_interval_cleared()->mutable_result() = ToProto(interval.clearing);
     entry.mutable_interval_cleared()->set_order_count(static_cast<int64_t>(interval.book.size()));
     interval.clearing_index = out_.size();
     Emit(at_ms, entry, /*checkpoint_after=*/true);
@@ -283,7 +283,7 @@ class SimulatedMarket {
       read->set_export_wh(r.export_wh.value());
       read->set_quality(v1::OK);
     }
-    *settled.mutable_result() = audit_internal::SettlementToProto(result);
+    *settled.mutable_result() = ToProto(result);
     settled.set_clearing_index(interval.clearing_index);
     v1::LedgerEntry entry;
     if (correction) {
