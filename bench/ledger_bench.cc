@@ -3,7 +3,7 @@
 // at 1M entries (issue 3's targets; figures go in the closing note).
 //
 //   ledger_bench [--data-dir DIR] [--keep] [--seconds S] [--entry-bytes N]
-//                [--threads T] [--proof-entries N]
+//                [--threads T] [--proof-entries N] [--sections batch,concurrent,proofs]
 //
 // Without --data-dir it works in a fresh directory under /tmp and removes it.
 // With --keep the 1M-entry ledger (DIR/proofs, with a signed checkpoint) is
@@ -42,12 +42,14 @@ struct Flags {
   size_t entry_bytes = 256;
   int threads = 64;
   uint64_t proof_entries = 1'000'000;
+  std::string sections = "batch,concurrent,proofs";
 };
 
 [[noreturn]] void Usage(const char* bad) {
   std::fprintf(stderr,
                "ledger_bench: bad argument %s\nusage: ledger_bench [--data-dir DIR] [--keep] "
-               "[--seconds S] [--entry-bytes N] [--threads T] [--proof-entries N]\n",
+               "[--seconds S] [--entry-bytes N] [--threads T] [--proof-entries N]\n"
+               "                    [--sections batch,concurrent,proofs]\n",
                bad);
   std::exit(2);
 }
@@ -77,6 +79,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.entry_bytes = std::stoul(next());
     } else if (arg == "--threads") {
       f.threads = std::stoi(next());
+    } else if (arg == "--sections") {
+      f.sections = next();
     } else if (arg == "--proof-entries") {
       f.proof_entries = std::stoull(next());
     } else {
@@ -161,38 +165,43 @@ void Check(const F& ok, const char* what) {
   }
 }
 
-// Synced batches of `batch` entries for `seconds`; returns entries/s.
-double RawBatches(const std::string& dir, const std::vector<std::string>& pool, size_t batch,
-                  double seconds) {
-  auto db = OpenRaw(dir);
+// Measures entries/s of synced batches of `batch` entries, raw RocksDB and
+// the ledger, alternating batch by batch (each side's time is the sum of its
+// own calls) so that disk and CPU load from elsewhere hits both alike.
+struct Pair {
+  double raw = 0;
+  double ledger = 0;
+};
+
+Pair BatchPair(const std::string& dir, const std::vector<std::string>& pool, size_t batch,
+               double seconds) {
+  std::string b = std::to_string(batch);
+  auto db = OpenRaw(dir + "/raw-" + b);
+  auto ledger = OpenLedger(dir + "/ledger-" + b);
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  uint64_t n = 0;
-  Clock::time_point start = Clock::now();
-  Clock::time_point end =
-      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  uint64_t raw_n = 0;
+  uint64_t led_n = 0;
+  Clock::duration raw_t{};
+  Clock::duration led_t{};
+  const Clock::time_point end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                   std::chrono::duration<double>(2 * seconds));
   while (Clock::now() < end) {
+    Clock::time_point t0 = Clock::now();
     rocksdb::WriteBatch wb;
-    for (size_t i = 0; i < batch; ++i, ++n) wb.Put(Key(n), pool[n % pool.size()]);
+    for (size_t i = 0; i < batch; ++i, ++raw_n) wb.Put(Key(raw_n), pool[raw_n % pool.size()]);
     Check(db->Write(wo, &wb).ok(), "raw write");
-  }
-  return static_cast<double>(n) / Seconds(Clock::now() - start);
-}
-
-double LedgerBatches(const std::string& dir, const std::vector<std::string>& pool, size_t batch,
-                     double seconds) {
-  auto ledger = OpenLedger(dir);
-  uint64_t n = 0;
-  Clock::time_point start = Clock::now();
-  Clock::time_point end =
-      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  while (Clock::now() < end) {
+    Clock::time_point t1 = Clock::now();
     std::vector<std::string> entries;
     entries.reserve(batch);
-    for (size_t i = 0; i < batch; ++i, ++n) entries.push_back(pool[n % pool.size()]);
+    for (size_t i = 0; i < batch; ++i, ++led_n) entries.push_back(pool[led_n % pool.size()]);
     Check(ledger->AppendBatch(std::move(entries)).ok(), "ledger append");
+    Clock::time_point t2 = Clock::now();
+    raw_t += t1 - t0;
+    led_t += t2 - t1;
   }
-  return static_cast<double>(n) / Seconds(Clock::now() - start);
+  return Pair{static_cast<double>(raw_n) / Seconds(raw_t),
+              static_cast<double>(led_n) / Seconds(led_t)};
 }
 
 struct Concurrent {
@@ -257,33 +266,19 @@ ProofTimes TimeCalls(int calls, const F& f) {
   return t;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Flags flags = ParseFlags(argc, argv);
-  bool made_dir = false;
-  if (flags.data_dir.empty()) {
-    char tmpl[] = "/tmp/ledger_bench.XXXXXX";
-    Check(mkdtemp(tmpl) != nullptr, "mkdtemp");
-    flags.data_dir = tmpl;
-    made_dir = true;
-  }
-  std::filesystem::create_directories(flags.data_dir);
+void BatchSection(const Flags& flags, const std::vector<std::string>& pool) {
   const std::string& dir = flags.data_dir;
-  std::vector<std::string> pool = EntryPool(flags.entry_bytes);
-  std::printf("ledger_bench: data dir %s, entries of %zu bytes, %.1f s per measurement, %u cores\n",
-              dir.c_str(), pool[0].size(), flags.seconds, std::thread::hardware_concurrency());
-
-  std::printf("\n== durable appends, one caller, synced batches ==\n");
+  std::printf("\n== durable appends, one caller, synced batches (alternating batch by batch) ==\n");
   std::printf("%8s %16s %16s %8s\n", "batch", "raw entries/s", "ledger entries/s", "ratio");
   for (size_t batch : {1, 100, 1000}) {
-    std::string b = std::to_string(batch);
-    double raw = RawBatches(dir + "/raw-" + b, pool, batch, flags.seconds);
-    double led = LedgerBatches(dir + "/ledger-" + b, pool, batch, flags.seconds);
-    std::printf("%8zu %16.0f %16.0f %8.2f\n", batch, raw, led, led / raw);
+    Pair p = BatchPair(dir, pool, batch, flags.seconds);
+    std::printf("%8zu %16.0f %16.0f %8.2f\n", batch, p.raw, p.ledger, p.ledger / p.raw);
     std::fflush(stdout);
   }
+}
 
+void ConcurrentSection(const Flags& flags, const std::vector<std::string>& pool) {
+  const std::string& dir = flags.data_dir;
   std::printf("\n== %d concurrent callers, one entry each call ==\n", flags.threads);
   std::printf("%-24s %12s %10s %10s\n", "", "entries/s", "p50 ms", "p99 ms");
   {
@@ -308,7 +303,10 @@ int main(int argc, char** argv) {
                 led.per_second, led.p50_ms, led.p99_ms,
                 static_cast<double>(stats.entries_appended) / stats.write_batches);
   }
+}
 
+void ProofSection(const Flags& flags, const std::vector<std::string>& pool) {
+  const std::string& dir = flags.data_dir;
   std::printf("\n== proofs at %llu entries ==\n",
               static_cast<unsigned long long>(flags.proof_entries));
   const std::string proof_dir = dir + "/proofs";
@@ -358,10 +356,35 @@ int main(int argc, char** argv) {
   std::printf("reopen + full verification of %llu entries: %.2f s\n",
               static_cast<unsigned long long>(ledger->Size()), Seconds(Clock::now() - open_start));
   ledger.reset();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags = ParseFlags(argc, argv);
+  bool made_dir = false;
+  if (flags.data_dir.empty()) {
+    char tmpl[] = "/tmp/ledger_bench.XXXXXX";
+    Check(mkdtemp(tmpl) != nullptr, "mkdtemp");
+    flags.data_dir = tmpl;
+    made_dir = true;
+  }
+  std::filesystem::create_directories(flags.data_dir);
+  const std::string& dir = flags.data_dir;
+  std::vector<std::string> pool = EntryPool(flags.entry_bytes);
+  std::printf("ledger_bench: data dir %s, entries of %zu bytes, %.1f s per measurement, %u cores\n",
+              dir.c_str(), pool[0].size(), flags.seconds, std::thread::hardware_concurrency());
+
+  auto wants = [&](const char* section) {
+    return flags.sections.find(section) != std::string::npos;
+  };
+  if (wants("batch")) BatchSection(flags, pool);
+  if (wants("concurrent")) ConcurrentSection(flags, pool);
+  if (wants("proofs")) ProofSection(flags, pool);
 
   if (flags.keep) {
-    std::printf("\nkept %s (ledger with a signed checkpoint: %s)\n", dir.c_str(),
-                proof_dir.c_str());
+    std::printf("\nkept %s (ledger with a signed checkpoint: %s/proofs)\n", dir.c_str(),
+                dir.c_str());
   } else {
     std::filesystem::remove_all(made_dir ? dir : dir + "/raw-1");
     if (!made_dir) {
