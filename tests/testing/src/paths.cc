@@ -1,7 +1,10 @@
 #include "peergrid/testing/paths.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 
 #include "gtest/gtest.h"
 
@@ -19,6 +22,9 @@ std::string FreshTempDir(const std::string& name) {
   std::string leaf = name;
   if (info != nullptr)
     leaf = std::string(info->test_suite_name()) + "." + info->name() + "." + name;
+  // Unique per process: ctest runs test cases in parallel processes, and
+  // several build trees may run the same test at once.
+  leaf += "." + std::to_string(getpid());
   for (char& c : leaf) {
     if (c == '/') c = '_';
   }

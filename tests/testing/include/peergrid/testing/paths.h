@@ -14,7 +14,7 @@ std::string BinaryDir();
 // Returns the source tree root.
 std::string SourceDir();
 // Returns a fresh, empty directory under ::testing::TempDir() named after the
-// running test (removed first if it exists).
+// running test and this process (removed first if it exists).
 std::string FreshTempDir(const std::string& name);
 
 }  // namespace peergrid::testing
