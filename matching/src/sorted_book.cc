@@ -200,9 +200,9 @@ absl::StatusOr<SortedBook> SortedBook::Build(int64_t interval_start, absl::Span<
   const absl::Span<const uint64_t> part_quantity = scan.part_quantity.span();
   size_t next_buy = 0;
   size_t next_sell = scan.num_buys;
-  constexpr size_t kAhead = 16;  // Prefetch distance of the random reads below.
+  constexpr size_t kPrefetch = 16;  // Distance of the random reads below.
   for (size_t rank = 0; rank < n; ++rank) {
-    if (rank + kAhead < n) __builtin_prefetch(&part_quantity[by_rank[rank + kAhead]]);
+    if (rank + kPrefetch < n) __builtin_prefetch(&part_quantity[by_rank[rank + kPrefetch]]);
     const uint64_t position = by_rank[rank];
     const uint64_t pq = part_quantity[position];
     by_rank[rank] = ((pq & kLow31) << 32) | position;  // quantity << 32 | position
