@@ -36,6 +36,7 @@
 #include "peergrid/ledger/verify.h"
 #include "peergrid/matching/auction.h"
 #include "peergrid/matching/settlement.h"
+#include "peergrid/services/exchange.h"
 #include "peergrid/services/market_convert.h"
 #include "peergrid/v1/ledger.pb.h"
 
@@ -53,6 +54,8 @@ struct SimOptions {
   // Rotate the checkpoint key right after the clearing of this interval
   // (index into the intervals; -1: never).
   int rotate_after_interval = -1;
+  // Participants register an Ed25519 key and sign every order (docs/API.md).
+  bool sign_orders = false;
 };
 
 // One entry as the exchange would append it.
@@ -104,6 +107,12 @@ class SimulatedMarket {
   // Ids the generator uses (tests name them).
   static std::string HubId(int h) { return absl::StrCat("hub-", h); }
   static std::string ParticipantId(int h, int p) { return absl::StrCat("h", h, "-p", p); }
+  // The key household (h, p) signs its orders with.
+  static ledger::Signer ParticipantSigner(int h, int p) {
+    std::string seed = ParticipantId(h, p);
+    seed.resize(32, '.');
+    return ledger::Signer::FromSeed(ParticipantId(h, p), seed).value();
+  }
   static v1::Tariff Tariff() {
     v1::Tariff t;
     t.set_feed_in_price_mcu_per_kwh(60'000);
@@ -163,6 +172,7 @@ class SimulatedMarket {
         p->set_hub_id(HubId(e.a));
         p->set_kind(v1::HOUSEHOLD);
         p->set_pv_nameplate_w(e.b % 2 == 0 ? 5000 : 0);
+        if (o_.sign_orders) p->set_public_key(ParticipantSigner(e.a, e.b).verifier().public_key());
         return Emit(e.at_ms, entry);
       }
       case Event::kTariff:
@@ -198,6 +208,9 @@ class SimulatedMarket {
     order->set_limit_price_mcu_per_kwh(60'000 + static_cast<int64_t>(Rand(120'001)));
     order->set_interval_start(e.interval);
     accepted->set_accepted_at_unix_ms(e.at_ms);
+    if (o_.sign_orders) {
+      accepted->set_signature(ParticipantSigner(e.a, e.b).Sign(OrderSigningText(*order)));
+    }
     const uint64_t seq = out_.size();
     Emit(e.at_ms, entry);
     matching::Order domain = audit_internal::OrderFromProto(*order, seq).value();

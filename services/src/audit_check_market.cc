@@ -7,7 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "audit_check_convert.h"
 #include "peergrid/common/ids.h"
+#include "peergrid/ledger/note.h"
 #include "peergrid/matching/validation.h"
+#include "peergrid/services/exchange.h"
 
 namespace peergrid::services::audit_internal {
 namespace {
@@ -82,7 +84,7 @@ void MarketAuditor::CheckParticipant(uint64_t index, const v1::Participant& part
     Fail(AuditCheck::kRegistration, index,
          absl::StrCat("participant \"", id, "\" is on hub_id \"", participant.hub_id(),
                       "\", which is not registered"));
-  } else if (!participants_.insert(id).second) {
+  } else if (!participants_.emplace(id, participant.public_key()).second) {
     Fail(AuditCheck::kRegistration, index,
          absl::StrCat("participant_id \"", id, "\" is registered twice"));
   } else {
@@ -172,12 +174,36 @@ void MarketAuditor::CheckOrder(uint64_t index, const v1::LedgerEntry& entry) {
   } else {
     report_->Pass(AuditCheck::kOrderAcceptance);
   }
+  CheckOrderSignature(index, accepted);
   // Recorded before the interval's clearing, so it is in the book regardless.
   auto& [live_side, live] = book.sides[order->participant_id.value()];
   live_side = order->side;
   ++live;
   book.by_id.emplace(id, book.orders.size());
   book.orders.push_back(BookOrder{*std::move(order)});
+}
+
+void MarketAuditor::CheckOrderSignature(uint64_t index, const v1::OrderAccepted& accepted) {
+  if (accepted.signature().empty()) return;  // unsigned: the exchange's policy, not a rule
+  const v1::Order& order = accepted.order();
+  auto participant = participants_.find(order.participant_id());
+  if (participant == participants_.end() || participant->second.empty()) {
+    Fail(AuditCheck::kOrderSignature, index,
+         absl::StrCat("order ", order.order_id(), " is signed but participant ",
+                      order.participant_id(), " has no registered public_key"));
+    return;
+  }
+  absl::StatusOr<ledger::VerifierKey> key =
+      ledger::VerifierKey::FromPublicKey(order.participant_id(), participant->second);
+  if (!key.ok() || !key->VerifySignature(OrderSigningText(order), accepted.signature())) {
+    Fail(AuditCheck::kOrderSignature, index,
+         absl::StrCat("order ", order.order_id(), ": the signature does not verify with ",
+                      order.participant_id(),
+                      "'s registered key: the recorded order is not "
+                      "the one its participant signed"));
+    return;
+  }
+  report_->Pass(AuditCheck::kOrderSignature);
 }
 
 void MarketAuditor::CheckCancel(uint64_t index, const v1::LedgerEntry& entry) {

@@ -6,7 +6,9 @@
 //   - orders: accepted before their interval's gate closure and before its
 //     clearing, within the horizon and the tariff band in force, valid ids,
 //     side and quantity, a registered participant, a fresh order id, one side
-//     per participant and interval;
+//     per participant and interval; a signed order's signature verifies with
+//     its participant's registered key over the canonical order text
+//     (docs/API.md; unsigned orders are counted, not failed);
 //   - cancels: of a live order of that participant, at its index, before
 //     gate closure;
 //   - clearings: one per interval, after gate closure, order_count equal to
@@ -76,6 +78,7 @@ class MarketAuditor {
   void CheckParticipant(uint64_t index, const v1::Participant& participant);
   void CheckTariff(uint64_t index, const v1::Tariff& tariff);
   void CheckOrder(uint64_t index, const v1::LedgerEntry& entry);
+  void CheckOrderSignature(uint64_t index, const v1::OrderAccepted& accepted);
   // Returns the first acceptance rule `accepted` breaks, if any.
   std::optional<std::string> AcceptanceProblem(const v1::OrderAccepted& accepted,
                                                int64_t recorded_at_ms,
@@ -93,7 +96,7 @@ class MarketAuditor {
   const MarketTiming timing_;
   AuditReport* const report_;
   absl::flat_hash_set<std::string> hubs_;
-  absl::flat_hash_set<std::string> participants_;
+  absl::flat_hash_map<std::string, std::string> participants_;  // id -> public key (raw)
   std::optional<v1::Tariff> tariff_;
   std::optional<matching::Tariff> domain_tariff_;
   absl::flat_hash_set<std::string> order_ids_;  // every order id ever accepted

@@ -230,6 +230,31 @@ TEST_F(AuditCheckTest, OrderOutsideTheBookIsCaughtByOrderCount) {
   ExpectFirstFailure(report, AuditCheck::kClearing, c, "order_count");
 }
 
+TEST_F(AuditCheckTest, SignedOrdersVerifyWithTheirParticipantsKeys) {
+  SimOptions options;
+  options.seed = 8;
+  options.sign_orders = true;
+  entries_ = SimulatedMarket(options).Generate();
+  AuditReport report = Audit(entries_);
+  EXPECT_TRUE(report.ok()) << AuditReportText(report);
+  EXPECT_EQ(report.counts[static_cast<size_t>(AuditCheck::kOrderSignature)].verified,
+            report.orders);
+}
+
+TEST_F(AuditCheckTest, OrderAlteredAfterItsParticipantSignedItFails) {
+  SimOptions options;
+  options.seed = 8;
+  options.sign_orders = true;
+  entries_ = SimulatedMarket(options).Generate();
+  const uint64_t o = static_cast<uint64_t>(NthOfKind(entries_, v1::LedgerEntry::kOrderAccepted, 6));
+  entries_[o] = Edited(entries_[o], [](v1::LedgerEntry& e) {
+    v1::Order* order = e.mutable_order_accepted()->mutable_order();
+    order->set_quantity_wh(order->quantity_wh() + 1);  // the exchange "adjusts" the order
+  });
+  AuditReport report = Audit(entries_);
+  ExpectFirstFailure(report, AuditCheck::kOrderSignature, o, "not the one its participant signed");
+}
+
 TEST_F(AuditCheckTest, ReportsAreWrittenAsTextAndJson) {
   const uint64_t c = ClearingWithFills(1);
   entries_[c] = Edited(entries_[c], [](v1::LedgerEntry& e) {

@@ -14,6 +14,7 @@ constexpr std::array<absl::string_view, kAuditCheckCount> kCheckNames = {"entry_
                                                                          "registration",
                                                                          "tariff",
                                                                          "order_acceptance",
+                                                                         "order_signature",
                                                                          "cancellation",
                                                                          "clearing",
                                                                          "fill",

@@ -31,6 +31,7 @@ enum class AuditCheck {
   kRegistration,         // "registration": hubs and participants registered once, valid ids
   kTariff,               // "tariff": every tariff is valid
   kOrderAcceptance,      // "order_acceptance": acceptance rules, gate closure, unique ids
+  kOrderSignature,       // "order_signature": a signed order verifies with its participant's key
   kCancellation,         // "cancellation": cancels name a live order before gate closure
   kClearing,             // "clearing": re-running matching gives the recorded result
   kFill,                 // "fill": limits respected, no self-trade, consistent amounts
@@ -41,7 +42,7 @@ enum class AuditCheck {
   kTree,                 // "tree": entries rebuild every checkpoint's root
   kConsistency,          // "consistency": extends the auditor's last trusted checkpoint
 };
-inline constexpr size_t kAuditCheckCount = 13;
+inline constexpr size_t kAuditCheckCount = 14;
 
 // Returns the check's report name, e.g. "order_acceptance".
 absl::string_view AuditCheckName(AuditCheck check);
