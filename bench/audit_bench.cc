@@ -27,7 +27,7 @@
 #include "absl/time/clock.h"
 #include "peergrid/ledger/ledger.h"
 #include "peergrid/services/audit.h"
-#include "services/src/audit_check_fixture.h"
+#include "services/src/audit_check_fixture_ledger.h"
 #include "services/src/audit_check_fixture_service.h"
 
 ABSL_FLAG(uint64_t, entries, 1'000'000, "ledger size to audit");

@@ -18,7 +18,7 @@
 #include "peergrid/services/subprocess.h"
 #include "peergrid/testing/paths.h"
 #include "peergrid/testing/status_matchers.h"
-#include "services/src/audit_check_fixture.h"
+#include "services/src/audit_check_fixture_ledger.h"
 #include "services/src/audit_check_fixture_service.h"
 #include "services/src/audit_check_state.h"
 

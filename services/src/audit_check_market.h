@@ -85,10 +85,23 @@ class MarketAuditor {
                                                const matching::Order& order) const;
   void CheckCancel(uint64_t index, const v1::LedgerEntry& entry);
   void CheckClearing(uint64_t index, const v1::LedgerEntry& entry);
+  // Re-runs matching::Clear on the live book; returns how it differs, if it does.
+  static std::optional<std::string> RerunProblem(int64_t start,
+                                                 const std::vector<matching::Order>& live,
+                                                 const v1::ClearingResult& recorded);
   // Checks each recorded fill against the book; returns false on a failure.
   bool CheckFills(uint64_t index, const v1::ClearingResult& result, OpenInterval* book);
   void CheckSettlement(uint64_t index, const v1::LedgerEntry& entry,
                        const v1::IntervalSettled& settled, std::optional<uint64_t> corrects_index);
+  // Returns every way a settlement contradicts its interval's record: the
+  // clearing and settlement it names, its time, its tariff.
+  std::vector<std::string> SettlementLinkProblems(const v1::LedgerEntry& entry,
+                                                  const v1::IntervalSettled& settled,
+                                                  std::optional<uint64_t> corrects_index,
+                                                  const ClearedInterval& interval) const;
+  // Re-runs matching::Settle on the recorded inputs; returns how it differs.
+  std::optional<std::string> RecomputeProblem(const v1::IntervalSettled& settled,
+                                              const ClearedInterval& interval) const;
   // Checks Σ bills + grid = 0; returns false on a failure.
   bool CheckZeroSum(uint64_t index, const v1::SettlementResult& result);
   void Fail(AuditCheck check, uint64_t index, std::string reason);

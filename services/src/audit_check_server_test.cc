@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "audit_check_fixture.h"
+#include "audit_check_fixture_ledger.h"
 #include "audit_check_fixture_service.h"
 #include "audit_check_state.h"
 #include "gmock/gmock.h"

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "audit_check_fixture.h"
+#include "audit_check_fixture_ledger.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "peergrid/services/audit.h"

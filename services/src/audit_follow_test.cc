@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "audit_check_fixture.h"
+#include "audit_check_fixture_ledger.h"
 #include "audit_check_fixture_service.h"
 #include "audit_check_state.h"
 #include "gmock/gmock.h"

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "audit_check_fixture.h"
+#include "audit_check_fixture_ledger.h"
 #include "audit_check_fixture_service.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
