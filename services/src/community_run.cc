@@ -92,6 +92,25 @@ absl::Status Community::RunDay(const std::function<void(const IntervalProgress&)
   }
 }
 
+absl::Status Community::WaitForCleared(int64_t interval_start, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  auto market = v1::MarketService::NewStub(Channel(exchange_address_));
+  for (;;) {
+    v1::GetIntervalResultRequest request;
+    request.set_interval_start(interval_start);
+    v1::IntervalResult result;
+    if (market->GetIntervalResult(Deadline(absl::Seconds(5)).get(), request, &result).ok() &&
+        (result.phase() == v1::PHASE_CLEARED || result.phase() == v1::PHASE_SETTLED)) {
+      return absl::OkStatus();
+    }
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "interval ", interval_start, " not cleared within ", absl::FormatDuration(timeout)));
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+}
+
 absl::StatusOr<DaySummary> Community::Summarize() {
   DaySummary summary;
   summary.alarms_raised = alarms_raised_;

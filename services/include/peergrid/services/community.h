@@ -92,6 +92,9 @@ class Community {
   // time passes), calling `progress` for every cleared interval.
   absl::Status RunDay(const std::function<void(const IntervalProgress&)>& progress,
                       absl::Duration timeout);
+  // Blocks until the interval starting at `interval_start` is cleared (or
+  // `timeout` of real time passes).
+  absl::Status WaitForCleared(int64_t interval_start, absl::Duration timeout);
   // Reads trades, bills, meters and batteries back from the exchange.
   absl::StatusOr<DaySummary> Summarize();
   // Sends SIGTERM to every process (hubs first) and waits for them.
