@@ -14,10 +14,36 @@ namespace {
 
 // One participant's share of one fill or one read, before aggregation.
 struct Entry {
+  Entry(absl::string_view p, int64_t b, int64_t s, const MeterRead* r)
+      : prefix(Prefix(p)), participant(p), bought(b), sold(s), read(r) {}
+
+  // Returns the first 8 bytes of `id`, big-endian and zero-padded, so that
+  // comparing prefixes agrees with comparing the strings (ids hold no NUL).
+  static uint64_t Prefix(absl::string_view id) {
+    uint64_t prefix = 0;
+    for (size_t i = 0; i < 8; ++i) {
+      prefix = (prefix << 8) | (i < id.size() ? static_cast<uint8_t>(id[i]) : 0);
+    }
+    return prefix;
+  }
+  // Orders by participant id; the prefix settles most comparisons without
+  // touching the strings.
+  friend bool operator<(const Entry& a, const Entry& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    if (a.participant.size() <= 8 && b.participant.size() <= 8) return false;  // Equal.
+    return a.participant < b.participant;
+  }
+  bool SameParticipant(const Entry& other) const {
+    return prefix == other.prefix && (participant.size() <= 8 && other.participant.size() <= 8
+                                          ? participant.size() == other.participant.size()
+                                          : participant == other.participant);
+  }
+
+  uint64_t prefix;
   absl::string_view participant;
-  int64_t bought = 0;
-  int64_t sold = 0;
-  const MeterRead* read = nullptr;
+  int64_t bought;
+  int64_t sold;
+  const MeterRead* read;
 };
 
 std::string FillName(const ClearingResult& clearing, size_t i) {
@@ -144,25 +170,30 @@ absl::StatusOr<SettlementResult> Settle(int64_t interval_start, const Tariff& ta
   std::vector<Entry> entries;
   entries.reserve(2 * clearing.fills.size() + reads.size());
   for (const Fill& f : clearing.fills) {
-    entries.push_back({f.buyer.value(), f.quantity.value(), 0, nullptr});
-    entries.push_back({f.seller.value(), 0, f.quantity.value(), nullptr});
+    entries.emplace_back(f.buyer.value(), f.quantity.value(), 0, nullptr);
+    entries.emplace_back(f.seller.value(), 0, f.quantity.value(), nullptr);
   }
   for (size_t i = 0; i < reads.size(); ++i) {
     PEERGRID_RETURN_IF_ERROR(CheckRead(reads[i], i));
-    entries.push_back({reads[i].participant_id.value(), 0, 0, &reads[i]});
+    entries.emplace_back(reads[i].participant_id.value(), 0, 0, &reads[i]);
   }
-  std::sort(entries.begin(), entries.end(),
-            [](const Entry& a, const Entry& b) { return a.participant < b.participant; });
+  std::sort(entries.begin(), entries.end());
 
   const PriceMcuPerKwh price = clearing.clearing_price.value_or(PriceMcuPerKwh(0));
   SettlementResult result;
   result.interval_start = interval_start;
+  size_t participants = entries.empty() ? 0 : 1;
+  for (size_t i = 1; i < entries.size(); ++i) {
+    participants += entries[i].SameParticipant(entries[i - 1]) ? 0 : 1;
+  }
+  result.bills.reserve(participants);
   for (size_t i = 0; i < entries.size();) {
-    const absl::string_view participant = entries[i].participant;
+    const Entry& first = entries[i];
+    const absl::string_view participant = first.participant;
     EnergyWh bought(0);
     EnergyWh sold(0);
     const MeterRead* read = nullptr;
-    for (; i < entries.size() && entries[i].participant == participant; ++i) {
+    for (; i < entries.size() && entries[i].SameParticipant(first); ++i) {
       const Entry& e = entries[i];
       absl::StatusOr<EnergyWh> b = CheckedAdd(bought, EnergyWh(e.bought));
       absl::StatusOr<EnergyWh> s = CheckedAdd(sold, EnergyWh(e.sold));
