@@ -89,7 +89,8 @@ class MarketAuditor {
   static std::optional<std::string> RerunProblem(int64_t start,
                                                  const std::vector<matching::Order>& live,
                                                  const v1::ClearingResult& recorded);
-  // Checks each recorded fill against the book; returns false on a failure.
+  // Checks each recorded fill against the book (one `fill` count per fill);
+  // returns false at the first failure.
   bool CheckFills(uint64_t index, const v1::ClearingResult& result, OpenInterval* book);
   void CheckSettlement(uint64_t index, const v1::LedgerEntry& entry,
                        const v1::IntervalSettled& settled, std::optional<uint64_t> corrects_index);

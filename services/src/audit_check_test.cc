@@ -79,6 +79,7 @@ TEST_F(AuditCheckTest, SimulatedMarketPasses) {
   EXPECT_GT(report.fills, 0u);
   EXPECT_GT(report.volume_wh, 0);
   EXPECT_EQ(report.counts[static_cast<size_t>(AuditCheck::kClearing)].verified, 8u);
+  EXPECT_EQ(report.counts[static_cast<size_t>(AuditCheck::kFill)].verified, report.fills);
   EXPECT_EQ(report.counts[static_cast<size_t>(AuditCheck::kSettlement)].verified,
             8u + report.corrections);
   EXPECT_EQ(report.counts[static_cast<size_t>(AuditCheck::kOrderAcceptance)].verified,
