@@ -53,10 +53,9 @@ absl::Status Exchange::CheckSellerCapacityLocked(const v1::Order& order,
                             matching::DeliverableEnergy(PowerW(seller.pv_nameplate_w()), banks,
                                                         options_.timing.interval_s));
   int64_t other_sells = 0;
-  for (const OrderRecord* open : state_->OpenOrders(order.interval_start())) {
-    if (open->order.participant_id() == seller.participant_id() && open->order.side() == v1::SELL) {
-      other_sells += open->order.quantity_wh();
-    }
+  for (const OrderRecord* open :
+       state_->OpenOrdersOf(seller.participant_id(), order.interval_start())) {
+    if (open->order.side() == v1::SELL) other_sells += open->order.quantity_wh();
   }
   for (const auto& [id, pending] : pending_orders_) {
     if (pending.participant_id() == seller.participant_id() && pending.side() == v1::SELL &&
@@ -113,8 +112,8 @@ absl::Status Exchange::ValidateSubmitLocked(const v1::SubmitOrderRequest& reques
         absl::StrCat("order_id \"", order.order_id(), "\" is already used"));
   }
   std::vector<matching::Order> existing;
-  for (const OrderRecord* open : state_->OpenOrders(order.interval_start())) {
-    if (open->order.participant_id() != order.participant_id()) continue;
+  for (const OrderRecord* open :
+       state_->OpenOrdersOf(order.participant_id(), order.interval_start())) {
     PEERGRID_ASSIGN_OR_RETURN(matching::Order o, FromProto(open->order));
     existing.push_back(std::move(o));
   }

@@ -65,6 +65,8 @@ absl::Status ExchangeState::ApplyOrderAccepted(uint64_t index, const v1::LedgerE
   if (orders_.contains(id)) return absl::AlreadyExistsError(absl::StrCat("order_id ", id));
   intervals_[record.order.interval_start()].order_ids.push_back(id);
   orders_by_participant_[record.order.participant_id()].push_back(id);
+  by_participant_interval_[{record.order.participant_id(), record.order.interval_start()}]
+      .push_back(id);
   orders_.emplace(id, std::move(record));
   return absl::OkStatus();
 }
@@ -143,6 +145,18 @@ std::vector<const OrderRecord*> ExchangeState::OpenOrders(int64_t interval_start
   const IntervalRecord* interval = FindInterval(interval_start);
   if (interval == nullptr) return out;
   for (const std::string& id : interval->order_ids) {
+    const OrderRecord& order = orders_.at(id);
+    if (!order.cancel_index && !order.cleared) out.push_back(&order);
+  }
+  return out;
+}
+
+std::vector<const OrderRecord*> ExchangeState::OpenOrdersOf(const std::string& participant_id,
+                                                            int64_t interval_start) const {
+  std::vector<const OrderRecord*> out;
+  auto it = by_participant_interval_.find({participant_id, interval_start});
+  if (it == by_participant_interval_.end()) return out;
+  for (const std::string& id : it->second) {
     const OrderRecord& order = orders_.at(id);
     if (!order.cancel_index && !order.cleared) out.push_back(&order);
   }

@@ -61,6 +61,10 @@ class ExchangeState {
   // Returns the open (accepted, not cancelled, not cleared) orders of an
   // interval in seq order.
   std::vector<const OrderRecord*> OpenOrders(int64_t interval_start) const;
+  // Returns one participant's open orders of an interval in seq order (cheap:
+  // indexed, for the checks on every submission).
+  std::vector<const OrderRecord*> OpenOrdersOf(const std::string& participant_id,
+                                               int64_t interval_start) const;
   // Returns a participant's order ids, in seq order.
   const std::vector<std::string>& OrdersOf(const std::string& participant_id) const;
   // Returns the latest cleared interval start, if any.
@@ -80,6 +84,7 @@ class ExchangeState {
   std::map<std::string, OrderRecord> orders_;
   std::map<std::string, std::vector<std::string>> orders_by_participant_;
   std::map<int64_t, IntervalRecord> intervals_;
+  std::map<std::pair<std::string, int64_t>, std::vector<std::string>> by_participant_interval_;
   std::optional<int64_t> last_cleared_;
   std::optional<int64_t> last_settled_;
 };

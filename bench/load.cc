@@ -1,0 +1,361 @@
+// bench/load: a load generator in its own process, against a real
+// peergrid-exchange over loopback, measured beside a bare gRPC server that
+// answers the same messages without doing anything (same message sizes, same
+// client, same run):
+//   1. durable order intake: SubmitOrder with N in flight → orders/s, p50/p99;
+//      then a paced run at half the measured rate → p50/p99 at half load;
+//   2. telemetry ingest: one HubService.Report stream per hub, 100 meter
+//      readings per report → readings/s.
+//
+//   build/bench/load [--orders 100000] [--inflight 64] [--reports 4000] [--hubs 2]
+//
+// The bare server is this binary started with --mode=echo. Nothing here runs
+// in ctest; figures go in the closing note.
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "grpcpp/grpcpp.h"
+#include "peergrid/services/subprocess.h"
+#include "peergrid/v1/admin.grpc.pb.h"
+#include "peergrid/v1/hub.grpc.pb.h"
+#include "peergrid/v1/market.grpc.pb.h"
+
+ABSL_FLAG(std::string, mode, "load", "load | echo (the bare server)");
+ABSL_FLAG(std::string, port_file, "", "echo mode: write the bound port here");
+ABSL_FLAG(std::string, exchange, "", "peergrid-exchange binary (default: beside this build)");
+ABSL_FLAG(int64_t, orders, 100000, "orders per measured run");
+ABSL_FLAG(int32_t, inflight, 64, "orders in flight (client threads)");
+ABSL_FLAG(int64_t, reports, 4000, "telemetry reports per measured run (all hubs)");
+ABSL_FLAG(int32_t, hubs, 2, "concurrent hub streams");
+ABSL_FLAG(int32_t, readings, 100, "meter readings per report");
+ABSL_FLAG(int32_t, participants, 2000, "registered buying households");
+
+namespace {
+
+using peergrid::services::Subprocess;
+
+// ---------- the bare server ----------
+
+class EchoMarket final : public peergrid::v1::MarketService::Service {
+  grpc::Status SubmitOrder(grpc::ServerContext*, const peergrid::v1::SubmitOrderRequest* request,
+                           peergrid::v1::SubmitOrderResponse* response) override {
+    response->set_seq(request->order().quantity_wh());
+    response->set_accepted_at_unix_ms(1);
+    return grpc::Status::OK;
+  }
+};
+
+class EchoHub final : public peergrid::v1::HubService::Service {
+  grpc::Status Report(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<peergrid::v1::ReportAck, peergrid::v1::HubReport>* stream) override {
+    peergrid::v1::HubReport report;
+    while (stream->Read(&report)) {
+      peergrid::v1::ReportAck ack;
+      ack.set_acked_seq(report.seq());
+      if (!stream->Write(ack)) break;
+    }
+    return grpc::Status::OK;
+  }
+};
+
+int ServeEcho() {
+  EchoMarket market;
+  EchoHub hub;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&market);
+  builder.RegisterService(&hub);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  FILE* f = std::fopen((absl::GetFlag(FLAGS_port_file) + ".tmp").c_str(), "w");
+  std::fprintf(f, "%d\n", port);
+  std::fclose(f);
+  std::filesystem::rename(absl::GetFlag(FLAGS_port_file) + ".tmp", absl::GetFlag(FLAGS_port_file));
+  server->Wait();
+  return 0;
+}
+
+// ---------- measurement ----------
+
+struct Figures {
+  double per_s = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  int64_t errors = 0;
+  std::string first_error;
+};
+
+double Percentile(std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  size_t k = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return v[k];
+}
+
+peergrid::v1::SubmitOrderRequest MakeOrder(int64_t n, int64_t interval, int participants,
+                                           const std::string& run) {
+  peergrid::v1::SubmitOrderRequest request;
+  peergrid::v1::Order* o = request.mutable_order();
+  o->set_order_id(absl::StrCat(run, "-", n));
+  o->set_participant_id(absl::StrCat("load-h", n % participants));
+  o->set_side(peergrid::v1::BUY);
+  o->set_quantity_wh(100 + n % 900);
+  o->set_limit_price_mcu_per_kwh(120'000);
+  o->set_interval_start(interval);
+  return request;
+}
+
+// Submits `count` orders from `threads` threads; with rate_per_s > 0 each
+// order is sent at its scheduled time (open loop) and latency is measured
+// from that time.
+Figures RunOrders(const std::string& target, int64_t count, int threads, int64_t interval,
+                  int participants, const std::string& run, double rate_per_s) {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int c = 0; c < 4; ++c) {
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.channel_id", c);  // distinct channels, distinct connections
+    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+  }
+  std::atomic<int64_t> next{0};
+  absl::Mutex mu;
+  std::vector<double> latencies_ms;
+  Figures figures;
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      auto stub = peergrid::v1::MarketService::NewStub(channels[t % channels.size()]);
+      std::vector<double> mine;
+      int64_t errors = 0;
+      std::string first_error;
+      for (int64_t n = next++; n < count; n = next++) {
+        absl::Time sent = absl::Now();
+        if (rate_per_s > 0) {
+          sent = start + absl::Seconds(static_cast<double>(n) / rate_per_s);
+          absl::SleepFor(sent - absl::Now());
+        }
+        grpc::ClientContext context;
+        peergrid::v1::SubmitOrderResponse response;
+        grpc::Status status =
+            stub->SubmitOrder(&context, MakeOrder(n, interval, participants, run), &response);
+        mine.push_back(absl::ToDoubleMilliseconds(absl::Now() - sent));
+        if (!status.ok() && errors++ == 0) first_error = status.error_message();
+      }
+      absl::MutexLock lock(&mu);
+      latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
+      figures.errors += errors;
+      if (figures.first_error.empty()) figures.first_error = first_error;
+    });
+  }
+  for (std::thread& w : workers) w.join();
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  figures.per_s = static_cast<double>(count) / seconds;
+  figures.p50_ms = Percentile(latencies_ms, 0.50);
+  figures.p99_ms = Percentile(latencies_ms, 0.99);
+  return figures;
+}
+
+peergrid::v1::HubReport MakeReport(const std::string& hub, uint64_t seq, int readings) {
+  peergrid::v1::HubReport report;
+  report.set_hub_id(hub);
+  report.set_zone_id("jeju-1");
+  report.set_seq(seq);
+  report.set_measured_at_unix_ms(absl::ToUnixMillis(absl::Now()));
+  for (int m = 0; m < readings; ++m) {
+    peergrid::v1::MeterReading* meter = report.add_meters();
+    meter->set_participant_id(absl::StrCat(hub, "-m", m));
+    meter->set_power_w(500 + m);
+    meter->set_import_wh(static_cast<int64_t>(seq) * 3);
+    meter->set_export_wh(static_cast<int64_t>(seq) * 2);
+    meter->set_pv_wh(static_cast<int64_t>(seq) * 5);
+  }
+  report.mutable_grid()->set_mode(peergrid::v1::ON_GRID);
+  return report;
+}
+
+// Streams `reports` reports per hub with up to 64 unacknowledged; returns
+// readings per second over all hubs.
+Figures RunIngest(const std::string& target, int hubs, int64_t reports, int readings,
+                  const std::string& prefix) {
+  std::vector<std::thread> streams;
+  std::atomic<int64_t> errors{0};
+  const absl::Time start = absl::Now();
+  for (int h = 0; h < hubs; ++h) {
+    streams.emplace_back([&, h] {
+      auto stub = peergrid::v1::HubService::NewStub(
+          grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+      grpc::ClientContext context;
+      auto stream = stub->Report(&context);
+      const std::string hub = absl::StrCat(prefix, h);
+      std::atomic<uint64_t> acked{0};
+      std::thread reader([&] {
+        peergrid::v1::ReportAck ack;
+        while (stream->Read(&ack)) {
+          if (ack.has_rejection()) errors++;
+          acked = std::max<uint64_t>(acked, ack.acked_seq());
+          if (acked >= static_cast<uint64_t>(reports)) break;
+        }
+      });
+      for (uint64_t seq = 1; seq <= static_cast<uint64_t>(reports); ++seq) {
+        while (seq > acked + 64) absl::SleepFor(absl::Microseconds(50));
+        if (!stream->Write(MakeReport(hub, seq, readings))) break;
+      }
+      stream->WritesDone();
+      reader.join();
+      grpc::Status status = stream->Finish();
+      if (!status.ok()) errors++;
+    });
+  }
+  for (std::thread& s : streams) s.join();
+  Figures figures;
+  figures.per_s =
+      static_cast<double>(reports) * hubs * readings / absl::ToDoubleSeconds(absl::Now() - start);
+  figures.errors = errors;
+  return figures;
+}
+
+// ---------- setup of the real exchange ----------
+
+bool Setup(const std::string& target, int participants, int hubs, int readings) {
+  auto admin = peergrid::v1::AdminService::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  auto call = [&](auto method, const auto& request) {
+    grpc::ClientContext context;
+    peergrid::v1::RegisterResponse response;
+    grpc::Status status = ((*admin).*method)(&context, request, &response);
+    if (!status.ok()) std::cerr << "load: setup: " << status.error_message() << "\n";
+    return status.ok();
+  };
+  peergrid::v1::SetTariffRequest tariff;
+  tariff.mutable_tariff()->set_feed_in_price_mcu_per_kwh(50'000);
+  tariff.mutable_tariff()->set_retail_price_mcu_per_kwh(200'000);
+  if (!call(&peergrid::v1::AdminService::Stub::SetTariff, tariff)) return false;
+  std::vector<std::string> hub_ids = {"load-hub"};
+  for (int h = 0; h < hubs; ++h) hub_ids.push_back(absl::StrCat("ingest-hub", h));
+  for (const std::string& id : hub_ids) {
+    peergrid::v1::RegisterHubRequest hub;
+    hub.mutable_hub()->set_hub_id(id);
+    hub.mutable_hub()->set_zone_id("jeju-1");
+    hub.mutable_hub()->set_latitude_deg(33.5);
+    hub.mutable_hub()->set_longitude_deg(126.5);
+    hub.mutable_hub()->set_reporting_period_s(5);
+    if (!call(&peergrid::v1::AdminService::Stub::RegisterHub, hub)) return false;
+  }
+  auto add = [&](const std::string& id, const std::string& hub) {
+    peergrid::v1::RegisterParticipantRequest p;
+    p.mutable_participant()->set_participant_id(id);
+    p.mutable_participant()->set_hub_id(hub);
+    p.mutable_participant()->set_kind(peergrid::v1::HOUSEHOLD);
+    return call(&peergrid::v1::AdminService::Stub::RegisterParticipant, p);
+  };
+  for (int i = 0; i < participants; ++i) {
+    if (!add(absl::StrCat("load-h", i), "load-hub")) return false;
+  }
+  for (int h = 0; h < hubs; ++h) {
+    for (int m = 0; m < readings; ++m) {
+      if (!add(absl::StrCat("ingest-hub", h, "-m", m), absl::StrCat("ingest-hub", h))) return false;
+    }
+  }
+  return true;
+}
+
+void Print(const char* what, const Figures& f, const char* unit) {
+  std::printf("  %-38s %12.0f %s/s   p50 %7.3f ms   p99 %7.3f ms   errors %lld%s%s\n", what,
+              f.per_s, unit, f.p50_ms, f.p99_ms, static_cast<long long>(f.errors),
+              f.first_error.empty() ? "" : "  first: ", f.first_error.c_str());
+}
+
+int RunLoad(const char* self) {
+  const std::string dir = absl::StrCat("/tmp/peergrid-load-", getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::string exchange_bin = absl::GetFlag(FLAGS_exchange);
+  if (exchange_bin.empty()) {
+    exchange_bin =
+        (std::filesystem::path(self).parent_path().parent_path() / "services" / "peergrid-exchange")
+            .string();
+  }
+  auto echo = Subprocess::Start({self, "--mode=echo", "--port_file=" + dir + "/echo.port"},
+                                dir + "/echo.log");
+  auto exchange =
+      Subprocess::Start({exchange_bin, "--data_dir=" + dir + "/data", "--listen=127.0.0.1:0",
+                         "--http=", "--port_file=" + dir + "/exchange.port"},
+                        dir + "/exchange.log");
+  if (!echo.ok() || !exchange.ok()) {
+    std::cerr << "load: cannot start: " << (echo.ok() ? exchange.status() : echo.status()) << "\n";
+    return 1;
+  }
+  auto echo_port = peergrid::services::WaitForFileLine(dir + "/echo.port", absl::Seconds(30));
+  auto exchange_port =
+      peergrid::services::WaitForFileLine(dir + "/exchange.port", absl::Seconds(60));
+  if (!echo_port.ok() || !exchange_port.ok()) {
+    std::cerr << "load: servers did not start (logs in " << dir << ")\n";
+    return 1;
+  }
+  const std::string echo_target = "127.0.0.1:" + *echo_port;
+  const std::string exchange_target = "127.0.0.1:" + *exchange_port;
+  const int participants = absl::GetFlag(FLAGS_participants);
+  const int hubs = absl::GetFlag(FLAGS_hubs);
+  const int readings = absl::GetFlag(FLAGS_readings);
+  if (!Setup(exchange_target, participants, hubs, readings)) return 1;
+
+  const int64_t orders = absl::GetFlag(FLAGS_orders);
+  const int inflight = absl::GetFlag(FLAGS_inflight);
+  // Orders for intervals 2 h ahead (gate open for the whole run), spread over
+  // several intervals so the books stay realistic.
+  const int64_t now_s = absl::ToUnixSeconds(absl::Now());
+  const int64_t interval = (now_s / 900 + 8) * 900;
+  std::printf("peergrid load: %lld orders, %d in flight; %lld reports x %d readings on %d hubs\n",
+              static_cast<long long>(orders), inflight,
+              static_cast<long long>(absl::GetFlag(FLAGS_reports)), readings, hubs);
+  std::printf("order intake (SubmitOrder, durable in the ledger before the answer):\n");
+  RunOrders(exchange_target, std::min<int64_t>(orders / 10, 5000), inflight, interval, participants,
+            "warm", 0);  // warm-up
+  Figures bare = RunOrders(echo_target, orders, inflight, interval, participants, "echo", 0);
+  Figures real = RunOrders(exchange_target, orders, inflight, interval, participants, "max", 0);
+  Print("bare gRPC echo, same messages", bare, "orders");
+  Print("peergrid-exchange, durable", real, "orders");
+  std::printf("  ratio exchange / bare: %.2f\n", real.per_s / bare.per_s);
+  const double half = real.per_s / 2;
+  Figures paced = RunOrders(exchange_target, std::min<int64_t>(orders / 2, 50000), inflight,
+                            interval + 900, participants, "half", half);
+  std::printf("  at half load (%.0f orders/s offered):\n", half);
+  Print("peergrid-exchange, paced", paced, "orders");
+
+  const int64_t reports = absl::GetFlag(FLAGS_reports) / hubs;
+  std::printf("telemetry ingest (HubService.Report, durable before the ack):\n");
+  Figures bare_ingest = RunIngest(echo_target, hubs, reports, readings, "ingest-hub");
+  Figures real_ingest = RunIngest(exchange_target, hubs, reports, readings, "ingest-hub");
+  Print("bare gRPC stream, same messages", bare_ingest, "readings");
+  Print("peergrid-exchange, durable", real_ingest, "readings");
+  std::printf("  ratio exchange / bare: %.2f\n", real_ingest.per_s / bare_ingest.per_s);
+
+  (*exchange)->Stop(absl::Seconds(20));
+  (*echo)->Stop(absl::Seconds(5));
+  std::filesystem::remove_all(dir);
+  return real.errors + real_ingest.errors > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  signal(SIGPIPE, SIG_IGN);
+  if (absl::GetFlag(FLAGS_mode) == "echo") return ServeEcho();
+  return RunLoad(argv[0]);
+}
