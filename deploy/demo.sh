@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
+# ccache keys on paths relative to the checkout, so another clone reuses the cache.
+export CCACHE_BASEDIR="$PWD"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build -j"$(nproc)" peergridctl peergrid-exchange peergrid-hub
 exec build/services/peergridctl demo "$@"

@@ -20,6 +20,8 @@ if [ "${1:-}" = "--sanitize" ]; then
 fi
 
 deploy/install-deps.sh
+# ccache keys on paths relative to the checkout, so another clone reuses the cache.
+export CCACHE_BASEDIR="$PWD"
 jobs=$(nproc)
 cmake -S . -B "$build_dir" -G Ninja "${cmake_args[@]}" >/dev/null
 ninja -C "$build_dir" -j"$jobs"
