@@ -125,6 +125,7 @@ absl::Status Exchange::ApplyLocked(uint64_t index, const v1::LedgerEntry& entry)
   // it is applied, then wait until this one is, so the caller reads its own
   // write.
   unapplied_.emplace(index, entry);
+  bool applied_any = false;
   while (!unapplied_.empty() && unapplied_.begin()->first == state_->size()) {
     absl::Status status = state_->Apply(unapplied_.begin()->first, unapplied_.begin()->second);
     if (!status.ok()) {
@@ -133,10 +134,12 @@ absl::Status Exchange::ApplyLocked(uint64_t index, const v1::LedgerEntry& entry)
       std::abort();
     }
     unapplied_.erase(unapplied_.begin());
+    applied_any = true;
   }
-  auto applied = [this, index]()
-                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return state_->size() > index; };
-  mu_.Await(absl::Condition(&applied));
+  if (applied_any) applied_.SignalAll();
+  // A condition variable, not Mutex::Await: with dozens of appenders waiting,
+  // Await would re-evaluate every waiter's condition on every unlock.
+  while (state_->size() <= index) applied_.Wait(&mu_);
   return absl::OkStatus();
 }
 

@@ -141,6 +141,7 @@ class Exchange {
   std::set<std::string> pending_cancels_ ABSL_GUARDED_BY(mu_);
   // Durable entries waiting for an earlier index to be applied first.
   std::map<uint64_t, v1::LedgerEntry> unapplied_ ABSL_GUARDED_BY(mu_);
+  absl::CondVar applied_;  // signalled when unapplied entries reach the state
   std::map<int64_t, int> in_flight_ ABSL_GUARDED_BY(mu_);
   // Intervals whose gate the scheduler has closed (no new orders or cancels).
   std::optional<int64_t> closed_through_ ABSL_GUARDED_BY(mu_);
