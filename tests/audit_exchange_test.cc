@@ -20,6 +20,7 @@
 #include "peergrid/services/broadcaster.h"
 #include "peergrid/services/exchange.h"
 #include "peergrid/services/exchange_services.h"
+#include "peergrid/testing/in_memory_telemetry.h"
 #include "peergrid/testing/paths.h"
 #include "peergrid/testing/status_matchers.h"
 
@@ -27,43 +28,6 @@ namespace peergrid::services {
 namespace {
 
 using ::testing::HasSubstr;
-
-// Hub telemetry held in memory: the test plays the hubs and their meters.
-class DayTelemetry final : public MarketTelemetry {
- public:
-  absl::StatusOr<HubLatest> Latest(const std::string& hub_id) const override {
-    absl::MutexLock lock(&mu_);
-    auto it = latest_.find(hub_id);
-    if (it == latest_.end()) return absl::NotFoundError(hub_id);
-    return it->second;
-  }
-  std::map<std::string, v1::IntervalRead> IntervalReads(int64_t start) const override {
-    absl::MutexLock lock(&mu_);
-    auto it = reads_.find(start);
-    return it == reads_.end() ? std::map<std::string, v1::IntervalRead>() : it->second;
-  }
-  void Report(const std::string& hub_id, int64_t now_ms) {
-    HubLatest latest;
-    latest.report.set_hub_id(hub_id);
-    latest.received_at_unix_ms = now_ms;
-    absl::MutexLock lock(&mu_);
-    latest_[hub_id] = latest;
-  }
-  void Read(int64_t start, const std::string& participant, int64_t import_wh, int64_t export_wh) {
-    v1::IntervalRead read;
-    read.set_interval_start(start);
-    read.set_import_wh(import_wh);
-    read.set_export_wh(export_wh);
-    read.set_quality(v1::OK);
-    absl::MutexLock lock(&mu_);
-    reads_[start][participant] = read;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::map<std::string, HubLatest> latest_;
-  std::map<int64_t, std::map<std::string, v1::IntervalRead>> reads_;
-};
 
 constexpr int64_t kDay = 1'782'000'000;  // 2026-06-21 00:00 UTC
 constexpr int kHouseholds = 6;           // per hub; two hubs
@@ -93,7 +57,7 @@ class AuditExchangeDayTest : public ::testing::Test {
   // by day), a few cancel, every fifth interval one read arrives late.
   static void RunDay() {
     clock_ = new ManualClock(absl::FromUnixSeconds(kDay - 3600));
-    telemetry_ = new DayTelemetry();
+    telemetry_ = new peergrid::testing::InMemoryTelemetry();
     ledger::LedgerOptions ledger_options;
     ledger_options.origin = "peergrid/jeju-1";
     ASSERT_OK_AND_ASSIGN(log_, ledger::Ledger::Open(*dir_ + "/ledger", ledger_options));
@@ -188,14 +152,14 @@ class AuditExchangeDayTest : public ::testing::Test {
 
   static std::string* dir_;
   static ManualClock* clock_;
-  static DayTelemetry* telemetry_;
+  static peergrid::testing::InMemoryTelemetry* telemetry_;
   static std::unique_ptr<ledger::Ledger> log_;
   static std::unique_ptr<Exchange> exchange_;
 };
 
 std::string* AuditExchangeDayTest::dir_ = nullptr;
 ManualClock* AuditExchangeDayTest::clock_ = nullptr;
-DayTelemetry* AuditExchangeDayTest::telemetry_ = nullptr;
+peergrid::testing::InMemoryTelemetry* AuditExchangeDayTest::telemetry_ = nullptr;
 std::unique_ptr<ledger::Ledger> AuditExchangeDayTest::log_;
 std::unique_ptr<Exchange> AuditExchangeDayTest::exchange_;
 

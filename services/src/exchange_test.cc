@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "peergrid/ledger/ledger.h"
 #include "peergrid/ledger/note.h"
+#include "peergrid/testing/in_memory_telemetry.h"
 #include "peergrid/testing/paths.h"
 #include "peergrid/testing/status_matchers.h"
 
@@ -21,49 +22,6 @@ namespace {
 using ::peergrid::testing::IsOk;
 using ::peergrid::testing::StatusIs;
 using ::testing::HasSubstr;
-
-// Hub telemetry held in memory: the test plays the hubs.
-class TestTelemetry final : public MarketTelemetry {
- public:
-  absl::StatusOr<HubLatest> Latest(const std::string& hub_id) const override {
-    absl::MutexLock lock(&mu_);
-    auto it = latest_.find(hub_id);
-    if (it == latest_.end()) return absl::NotFoundError(hub_id);
-    return it->second;
-  }
-  std::map<std::string, v1::IntervalRead> IntervalReads(int64_t start) const override {
-    absl::MutexLock lock(&mu_);
-    auto it = reads_.find(start);
-    return it == reads_.end() ? std::map<std::string, v1::IntervalRead>() : it->second;
-  }
-  void Report(const std::string& hub_id, int64_t now_ms, double soc_pct) {
-    HubLatest latest;
-    latest.report.set_hub_id(hub_id);
-    v1::BatteryBankReading* bank = latest.report.add_banks();
-    bank->set_bank_id("bank-1");
-    bank->set_capacity_wh(100'000);
-    bank->set_soc_pct(soc_pct);
-    bank->set_soc_reserve_pct(20);
-    bank->set_max_discharge_w(20'000);
-    latest.received_at_unix_ms = now_ms;
-    absl::MutexLock lock(&mu_);
-    latest_[hub_id] = latest;
-  }
-  void Read(int64_t start, const std::string& participant, int64_t import_wh, int64_t export_wh) {
-    v1::IntervalRead read;
-    read.set_interval_start(start);
-    read.set_import_wh(import_wh);
-    read.set_export_wh(export_wh);
-    read.set_quality(v1::OK);
-    absl::MutexLock lock(&mu_);
-    reads_[start][participant] = read;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::map<std::string, HubLatest> latest_;
-  std::map<int64_t, std::map<std::string, v1::IntervalRead>> reads_;
-};
 
 constexpr int64_t kStart = 1'782'000'000;  // 2026-06-21 00:00 UTC, aligned to 900 s
 constexpr int64_t kFeedIn = 50'000, kRetail = 200'000;
@@ -98,7 +56,7 @@ class ExchangeTest : public ::testing::Test {
     tariff.set_feed_in_price_mcu_per_kwh(kFeedIn);
     tariff.set_retail_price_mcu_per_kwh(kRetail);
     ASSERT_THAT(exchange_->SetTariff(tariff), IsOk());
-    telemetry_.Report("hub-1", clock_.NowUnixSeconds() * 1000, 60);
+    Report(clock_.NowUnixSeconds());
   }
 
   void Reopen() {
@@ -126,16 +84,27 @@ class ExchangeTest : public ::testing::Test {
     return request;
   }
 
+  // Reports hub-1's bank (100 kWh at 60 %, reserve 20 %, 20 kW) at time `t`.
+  void Report(int64_t t) {
+    v1::BatteryBankReading bank;
+    bank.set_bank_id("bank-1");
+    bank.set_capacity_wh(100'000);
+    bank.set_soc_pct(60);
+    bank.set_soc_reserve_pct(20);
+    bank.set_max_discharge_w(20'000);
+    telemetry_.Report("hub-1", t * 1000, {bank});
+  }
+
   // Moves the clock to `t` and runs what is due.
   void RunAt(int64_t t) {
     clock_.Set(absl::FromUnixSeconds(t));
-    telemetry_.Report("hub-1", t * 1000, 60);
+    Report(t);
     ASSERT_THAT(exchange_->RunDue(), IsOk());
   }
 
   std::string dir_;
   ManualClock clock_{absl::FromUnixSeconds(kStart)};
-  TestTelemetry telemetry_;
+  ::peergrid::testing::InMemoryTelemetry telemetry_;
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<Exchange> exchange_;
 };
@@ -267,7 +236,7 @@ TEST_F(ExchangeTest, RestartRebuildsStateAndRunsMissedWorkExactlyOnce) {
   // Down for two hours: every interval since the zone began is cleared and
   // settled on the first RunDue, in order, once.
   clock_.Set(absl::FromUnixSeconds(interval + 7200));
-  telemetry_.Report("hub-1", (interval + 7200) * 1000, 60);
+  Report(interval + 7200);
   ASSERT_OK_AND_ASSIGN(int ran, exchange_->RunDue());
   EXPECT_GT(ran, 0);
   const uint64_t size = ledger_->Size();

@@ -1,0 +1,62 @@
+// Hub telemetry held in memory, for tests that drive an Exchange in-process:
+// the test plays the hubs (latest reports with their receive time, interval
+// reads). End-to-end tests use the real TelemetryStore behind real hubs.
+// Thread-safe. Header-only; users link peergrid::services.
+#ifndef PEERGRID_TESTING_IN_MEMORY_TELEMETRY_H_
+#define PEERGRID_TESTING_IN_MEMORY_TELEMETRY_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "peergrid/services/market_telemetry.h"
+
+namespace peergrid::testing {
+
+class InMemoryTelemetry final : public services::MarketTelemetry {
+ public:
+  absl::StatusOr<services::HubLatest> Latest(const std::string& hub_id) const override {
+    absl::MutexLock lock(&mu_);
+    auto it = latest_.find(hub_id);
+    if (it == latest_.end()) return absl::NotFoundError(hub_id);
+    return it->second;
+  }
+  std::map<std::string, v1::IntervalRead> IntervalReads(int64_t start) const override {
+    absl::MutexLock lock(&mu_);
+    auto it = reads_.find(start);
+    return it == reads_.end() ? std::map<std::string, v1::IntervalRead>() : it->second;
+  }
+  // Records a report from `hub_id` received at `now_ms` with these banks.
+  void Report(const std::string& hub_id, int64_t now_ms,
+              std::vector<v1::BatteryBankReading> banks = {}) {
+    services::HubLatest latest;
+    latest.report.set_hub_id(hub_id);
+    for (v1::BatteryBankReading& bank : banks) *latest.report.add_banks() = std::move(bank);
+    latest.received_at_unix_ms = now_ms;
+    absl::MutexLock lock(&mu_);
+    latest_[hub_id] = std::move(latest);
+  }
+  // Records a participant's OK interval read.
+  void Read(int64_t start, const std::string& participant, int64_t import_wh, int64_t export_wh) {
+    v1::IntervalRead read;
+    read.set_interval_start(start);
+    read.set_import_wh(import_wh);
+    read.set_export_wh(export_wh);
+    read.set_quality(v1::OK);
+    absl::MutexLock lock(&mu_);
+    reads_[start][participant] = read;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::map<std::string, services::HubLatest> latest_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, std::map<std::string, v1::IntervalRead>> reads_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace peergrid::testing
+
+#endif  // PEERGRID_TESTING_IN_MEMORY_TELEMETRY_H_
