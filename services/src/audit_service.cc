@@ -14,10 +14,6 @@ namespace {
 
 constexpr uint64_t kMaxEntriesPerCall = 1000;
 
-std::string HashBytes(const ledger::Hash& hash) {
-  return std::string(reinterpret_cast<const char*>(hash.data()), hash.size());
-}
-
 }  // namespace
 
 v1::Checkpoint CheckpointToProto(const ledger::SignedCheckpoint& checkpoint) {
@@ -25,7 +21,7 @@ v1::Checkpoint CheckpointToProto(const ledger::SignedCheckpoint& checkpoint) {
   out.set_note(checkpoint.note);
   out.set_origin(checkpoint.checkpoint.origin);
   out.set_tree_size(checkpoint.checkpoint.tree_size);
-  out.set_root_hash(HashBytes(checkpoint.checkpoint.root));
+  out.set_root_hash(ledger::HashBytes(checkpoint.checkpoint.root));
   return out;
 }
 
@@ -113,9 +109,9 @@ absl::StatusOr<v1::InclusionProof> AuditServiceImpl::Inclusion(uint64_t index,
   v1::InclusionProof out;
   out.set_leaf_index(index);
   out.set_tree_size(tree_size);
-  out.set_leaf_hash(HashBytes(ledger::LeafHash(entry)));
-  for (const ledger::Hash& h : proof.path) out.add_proof(HashBytes(h));
-  out.set_root_hash(HashBytes(root));
+  out.set_leaf_hash(ledger::HashBytes(ledger::LeafHash(entry)));
+  for (const ledger::Hash& h : proof.path) out.add_proof(ledger::HashBytes(h));
+  out.set_root_hash(ledger::HashBytes(root));
   return out;
 }
 
@@ -153,9 +149,9 @@ grpc::Status AuditServiceImpl::GetConsistencyProof(grpc::ServerContext*,
   if (!to_root.ok()) return ToGrpcStatus(to_root.status());
   response->set_from_size(request->from_size());
   response->set_to_size(request->to_size());
-  for (const ledger::Hash& h : proof->path) response->add_proof(HashBytes(h));
-  response->set_from_root_hash(HashBytes(*from_root));
-  response->set_to_root_hash(HashBytes(*to_root));
+  for (const ledger::Hash& h : proof->path) response->add_proof(ledger::HashBytes(h));
+  response->set_from_root_hash(ledger::HashBytes(*from_root));
+  response->set_to_root_hash(ledger::HashBytes(*to_root));
   return grpc::Status::OK;
 }
 

@@ -6,6 +6,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "peergrid/hub/battery_monitor.h"
 #include "prometheus/collectable.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -16,8 +17,6 @@
 
 namespace peergrid::services {
 namespace {
-
-constexpr int64_t kStalePeriods = 3;
 
 prometheus::MetricFamily GaugeFamily(std::string name, std::string help) {
   prometheus::MetricFamily family;
@@ -57,7 +56,8 @@ class TelemetryCollector final : public prometheus::Collectable {
       absl::StatusOr<HubLatest> latest = telemetry_->Latest(hub.hub_id());
       const double age_s = latest.ok() ? (now_ms - latest->received_at_unix_ms) / 1000.0 : -1;
       const bool is_stale =
-          !latest.ok() || age_s > kStalePeriods * static_cast<double>(hub.reporting_period_s());
+          !latest.ok() || ::peergrid::hub::IsHubStale(latest->received_at_unix_ms, 0, now_ms,
+                                                      hub.reporting_period_s());
       AddGauge(&stale, {{"hub", hub.hub_id()}}, is_stale ? 1 : 0);
       if (!latest.ok()) continue;
       AddGauge(&age, {{"hub", hub.hub_id()}}, age_s);

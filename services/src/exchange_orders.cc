@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "exchange_state.h"
 #include "peergrid/common/status.h"
+#include "peergrid/hub/battery_monitor.h"
 #include "peergrid/ledger/note.h"
 #include "peergrid/matching/validation.h"
 #include "peergrid/services/exchange.h"
@@ -16,7 +17,7 @@ namespace peergrid::services {
 namespace {
 
 // A hub is stale after this many missed reporting periods (DESIGN.md §6).
-constexpr int64_t kStalePeriods = 3;
+constexpr int kStalePeriods = 3;
 
 // Energy a bank holds above its reserve, Wh (floor), from its latest report.
 int64_t AboveReserveWh(const v1::BatteryBankReading& bank) {
@@ -34,8 +35,8 @@ absl::Status Exchange::CheckSellerCapacityLocked(const v1::Order& order,
     absl::StatusOr<v1::Hub> hub = state_->directory().FindHub(seller.hub_id());
     PEERGRID_RETURN_IF_ERROR(hub.status());
     absl::StatusOr<HubLatest> latest = telemetry_->Latest(seller.hub_id());
-    const int64_t stale_after_ms = kStalePeriods * hub->reporting_period_s() * 1000;
-    if (!latest.ok() || now_ms - latest->received_at_unix_ms > stale_after_ms) {
+    if (!latest.ok() || ::peergrid::hub::IsHubStale(latest->received_at_unix_ms, 0, now_ms,
+                                                    hub->reporting_period_s(), kStalePeriods)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "seller ", seller.participant_id(), "'s hub ", seller.hub_id(),
           " is stale (no report in ", kStalePeriods, " reporting periods): it cannot sell"));
