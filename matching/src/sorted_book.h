@@ -21,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "huge_pages.h"
 #include "peergrid/matching/order.h"
 
 namespace peergrid::matching::internal {
@@ -30,7 +31,9 @@ namespace peergrid::matching::internal {
 class Words {
  public:
   Words() = default;
-  explicit Words(size_t n) : data_(n == 0 ? nullptr : new uint64_t[n]), size_(n) {}
+  explicit Words(size_t n) : data_(n == 0 ? nullptr : new uint64_t[n]), size_(n) {
+    AdviseHugePages(data_.get(), n * sizeof(uint64_t));
+  }
 
   absl::Span<uint64_t> span() { return {data_.get(), size_}; }
   absl::Span<const uint64_t> span() const { return {data_.get(), size_}; }
