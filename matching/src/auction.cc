@@ -7,9 +7,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "huge_pages.h"
 #include "peergrid/common/status.h"
 #include "peergrid/matching/validation.h"
-#include "huge_pages.h"
 #include "sorted_book.h"
 
 namespace peergrid::matching {
@@ -54,9 +54,8 @@ absl::StatusOr<ClearingResult> Clear(int64_t interval_start, absl::Span<const Or
     sorted.PrefetchOrders(bi, si);
     const Order& buy = sorted.Buy(bi);
     const Order& sell = sorted.Sell(si);
-    result.fills.emplace_back(buy.order_id, sell.order_id, buy.participant_id,
-                              sell.participant_id, EnergyWh(q), price,
-                              MoneyUcu(q * price.value()));
+    result.fills.emplace_back(buy.order_id, sell.order_id, buy.participant_id, sell.participant_id,
+                              EnergyWh(q), price, MoneyUcu(q * price.value()));
   });
   return result;
 }
