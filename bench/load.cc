@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -38,7 +39,7 @@ ABSL_FLAG(std::string, mode, "load", "load | echo (the bare server)");
 ABSL_FLAG(std::string, port_file, "", "echo mode: write the bound port here");
 ABSL_FLAG(std::string, exchange, "", "peergrid-exchange binary (default: beside this build)");
 ABSL_FLAG(int64_t, orders, 100000, "orders per measured run");
-ABSL_FLAG(int32_t, inflight, 64, "orders in flight (client threads)");
+ABSL_FLAG(int32_t, inflight, 64, "orders in flight (unanswered at any time)");
 ABSL_FLAG(int64_t, reports, 4000, "telemetry reports per measured run (all hubs)");
 ABSL_FLAG(int32_t, hubs, 2, "concurrent hub streams");
 ABSL_FLAG(int32_t, readings, 100, "meter readings per report");
@@ -50,12 +51,17 @@ using peergrid::services::Subprocess;
 
 // ---------- the bare server ----------
 
-class EchoMarket final : public peergrid::v1::MarketService::Service {
-  grpc::Status SubmitOrder(grpc::ServerContext*, const peergrid::v1::SubmitOrderRequest* request,
-                           peergrid::v1::SubmitOrderResponse* response) override {
+// Answers on the callback API, like the exchange's SubmitOrder.
+class EchoMarket final : public peergrid::v1::MarketService::WithCallbackMethod_SubmitOrder<
+                             peergrid::v1::MarketService::Service> {
+  grpc::ServerUnaryReactor* SubmitOrder(grpc::CallbackServerContext* context,
+                                        const peergrid::v1::SubmitOrderRequest* request,
+                                        peergrid::v1::SubmitOrderResponse* response) override {
     response->set_seq(request->order().quantity_wh());
     response->set_accepted_at_unix_ms(1);
-    return grpc::Status::OK;
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
   }
 };
 
@@ -120,49 +126,90 @@ peergrid::v1::SubmitOrderRequest MakeOrder(int64_t n, int64_t interval, int part
   return request;
 }
 
-// Submits `count` orders from `threads` threads; with rate_per_s > 0 each
-// order is sent at its scheduled time (open loop) and latency is measured
-// from that time.
-Figures RunOrders(const std::string& target, int64_t count, int threads, int64_t interval,
+// Submits `count` orders keeping at most `inflight` unanswered, with gRPC's
+// callback API (no client thread per call). With rate_per_s = 0 the next
+// order goes as soon as one is answered (closed loop); with rate_per_s > 0
+// each order is sent at its scheduled time (open loop) and its latency is
+// measured from that time.
+Figures RunOrders(const std::string& target, int64_t count, int inflight, int64_t interval,
                   int participants, const std::string& run, double rate_per_s) {
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::unique_ptr<peergrid::v1::MarketService::Stub>> stubs;
   for (int c = 0; c < 4; ++c) {
     grpc::ChannelArguments args;
     args.SetInt("grpc.channel_id", c);  // distinct channels, distinct connections
-    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+    stubs.push_back(peergrid::v1::MarketService::NewStub(
+        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args)));
   }
-  std::atomic<int64_t> next{0};
+  struct Call {
+    int64_t n;
+    absl::Time sent;
+    grpc::ClientContext context;
+    peergrid::v1::SubmitOrderRequest request;
+    peergrid::v1::SubmitOrderResponse response;
+  };
+  std::vector<double> latencies_ms(static_cast<size_t>(count));
   absl::Mutex mu;
-  std::vector<double> latencies_ms;
-  Figures figures;
+  int64_t answered = 0;  // guarded by mu
+  int in_flight = 0;     // guarded by mu
+  Figures figures;       // errors, guarded by mu
+  std::atomic<int64_t> next{0};
   const absl::Time start = absl::Now();
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      auto stub = peergrid::v1::MarketService::NewStub(channels[t % channels.size()]);
-      std::vector<double> mine;
-      int64_t errors = 0;
-      std::string first_error;
-      for (int64_t n = next++; n < count; n = next++) {
-        absl::Time sent = absl::Now();
-        if (rate_per_s > 0) {
-          sent = start + absl::Seconds(static_cast<double>(n) / rate_per_s);
-          absl::SleepFor(sent - absl::Now());
-        }
-        grpc::ClientContext context;
-        peergrid::v1::SubmitOrderResponse response;
-        grpc::Status status =
-            stub->SubmitOrder(&context, MakeOrder(n, interval, participants, run), &response);
-        mine.push_back(absl::ToDoubleMilliseconds(absl::Now() - sent));
-        if (!status.ok() && errors++ == 0) first_error = status.error_message();
+
+  // Sends order n; its answer records the latency and, in a closed loop,
+  // sends the next order.
+  std::function<void(int64_t)> send = [&](int64_t n) {
+    auto* call = new Call;
+    call->n = n;
+    call->sent =
+        rate_per_s > 0 ? start + absl::Seconds(static_cast<double>(n) / rate_per_s) : absl::Now();
+    call->request = MakeOrder(n, interval, participants, run);
+    stubs[static_cast<size_t>(n) % stubs.size()]->async()->SubmitOrder(
+        &call->context, &call->request, &call->response, [&, call](grpc::Status status) {
+          latencies_ms[static_cast<size_t>(call->n)] =
+              absl::ToDoubleMilliseconds(absl::Now() - call->sent);
+          {
+            absl::MutexLock lock(&mu);
+            ++answered;
+            --in_flight;
+            if (!status.ok() && figures.errors++ == 0) figures.first_error = status.error_message();
+          }
+          delete call;
+          if (rate_per_s > 0) return;
+          const int64_t following = next++;
+          if (following < count) {
+            {
+              absl::MutexLock lock(&mu);
+              ++in_flight;
+            }
+            send(following);
+          }
+        });
+  };
+  if (rate_per_s > 0) {
+    for (int64_t n = 0; n < count; ++n) {
+      absl::SleepFor(start + absl::Seconds(static_cast<double>(n) / rate_per_s) - absl::Now());
+      {
+        absl::MutexLock lock(&mu);
+        auto room = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return in_flight < inflight; };
+        mu.Await(absl::Condition(&room));
+        ++in_flight;
       }
+      send(n);
+    }
+  } else {
+    const int64_t first = std::min<int64_t>(inflight, count);
+    next = first;
+    {
       absl::MutexLock lock(&mu);
-      latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
-      figures.errors += errors;
-      if (figures.first_error.empty()) figures.first_error = first_error;
-    });
+      in_flight = static_cast<int>(first);
+    }
+    for (int64_t n = 0; n < first; ++n) send(n);
   }
-  for (std::thread& w : workers) w.join();
+  {
+    absl::MutexLock lock(&mu);
+    auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return answered == count; };
+    mu.Await(absl::Condition(&done));
+  }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   figures.per_s = static_cast<double>(count) / seconds;
   figures.p50_ms = Percentile(latencies_ms, 0.50);

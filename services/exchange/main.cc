@@ -19,6 +19,7 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -200,6 +201,10 @@ absl::Status Run(const Flags& flags, std::unique_ptr<Clock> clock, const sigset_
 }  // namespace peergrid::services
 
 int main(int argc, char** argv) {
+  // Debian builds Abseil without NDEBUG, so every Mutex operation would also
+  // update a process-wide lock graph (deadlock detection) under a global
+  // lock. The tests keep it on; the daemons, under load, turn it off.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage(
       "the peergrid zone exchange: market, telemetry ingest, signed ledger, audit.\n"
       "  peergrid-exchange [--config FILE] [--data-dir DIR] [--listen HOST:PORT] "

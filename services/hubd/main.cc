@@ -19,6 +19,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/synchronization/mutex.h"
 #include "peergrid/services/hub_config.h"
 #include "peergrid/services/toml_flags.h"
 #include "services/hubd/hubd.h"
@@ -75,6 +76,10 @@ int Fail(const absl::Status& status) {
 
 int main(int argc, char** argv) {
   using namespace peergrid;  // NOLINT: main only
+  // Debian builds Abseil without NDEBUG, so every Mutex operation would also
+  // update a process-wide lock graph (deadlock detection) under a global
+  // lock. The tests keep it on; the daemons, under load, turn it off.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage(
       "the peergrid smart-hub node.\n"
       "  peergrid-hub run --config FILE [--exchange HOST:PORT] [--clock SPEC] ...\n"

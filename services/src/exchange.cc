@@ -79,9 +79,16 @@ Exchange::Exchange(ledger::Ledger* ledger, const MarketTelemetry* telemetry, con
       telemetry_(telemetry),
       clock_(clock),
       options_(std::move(options)),
-      state_(std::make_unique<ExchangeState>()) {}
+      state_(std::make_unique<ExchangeState>()),
+      intake_thread_([this] { IntakeLoop(); }) {}
 
-Exchange::~Exchange() = default;
+Exchange::~Exchange() {
+  {
+    absl::MutexLock lock(&intake_mu_);
+    intake_stopping_ = true;
+  }
+  intake_thread_.join();
+}
 
 absl::StatusOr<std::unique_ptr<Exchange>> Exchange::Open(ledger::Ledger* ledger,
                                                          const MarketTelemetry* telemetry,

@@ -1,10 +1,12 @@
 // Order intake and order/bill queries of the Exchange.
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "exchange_state.h"
 #include "peergrid/common/status.h"
 #include "peergrid/hub/battery_monitor.h"
@@ -53,16 +55,10 @@ absl::Status Exchange::CheckSellerCapacityLocked(const v1::Order& order,
   PEERGRID_ASSIGN_OR_RETURN(EnergyWh deliverable,
                             matching::DeliverableEnergy(PowerW(seller.pv_nameplate_w()), banks,
                                                         options_.timing.interval_s));
-  int64_t other_sells = 0;
-  for (const OrderRecord* open :
-       state_->OpenOrdersOf(seller.participant_id(), order.interval_start())) {
-    if (open->order.side() == v1::SELL) other_sells += open->order.quantity_wh();
-  }
-  for (const auto& [id, pending] : pending_orders_) {
-    if (pending.participant_id() == seller.participant_id() && pending.side() == v1::SELL &&
-        pending.interval_start() == order.interval_start()) {
-      other_sells += pending.quantity_wh();
-    }
+  const std::pair<std::string, int64_t> key{seller.participant_id(), order.interval_start()};
+  int64_t other_sells = state_->OpenPositionOf(key.first, key.second).sell_wh;
+  if (auto pending = pending_positions_.find(key); pending != pending_positions_.end()) {
+    other_sells += pending->second.sell_wh;
   }
   PEERGRID_ASSIGN_OR_RETURN(matching::Order domain, FromProto(order));
   return matching::CheckDeliverable(domain, deliverable, EnergyWh(other_sells));
@@ -91,6 +87,51 @@ absl::Status Exchange::CheckSignatureLocked(const v1::SubmitOrderRequest& reques
   return absl::OkStatus();
 }
 
+absl::Status Exchange::CheckOneSideLocked(const v1::Order& order, const matching::Order& domain) {
+  // Fast path: the participant's open and pending orders of the interval are
+  // all on this order's side (or there are none).
+  const std::pair<std::string, int64_t> key{order.participant_id(), order.interval_start()};
+  const OpenPosition open = state_->OpenPositionOf(key.first, key.second);
+  auto pending = pending_positions_.find(key);
+  const bool conflict = (open.orders > 0 && open.side != order.side()) ||
+                        (pending != pending_positions_.end() && pending->second.orders > 0 &&
+                         pending->second.side != order.side());
+  if (!conflict) return absl::OkStatus();
+  // A conflict: gather the orders so the error names the one in the way.
+  std::vector<matching::Order> existing;
+  for (const OrderRecord* record : state_->OpenOrdersOf(key.first, key.second)) {
+    PEERGRID_ASSIGN_OR_RETURN(matching::Order o, FromProto(record->order));
+    existing.push_back(std::move(o));
+  }
+  for (const auto& [id, other] : pending_orders_) {
+    if (other.participant_id() != key.first || other.interval_start() != key.second) continue;
+    PEERGRID_ASSIGN_OR_RETURN(matching::Order o, FromProto(other));
+    existing.push_back(std::move(o));
+  }
+  return matching::CheckOneSide(domain, existing);
+}
+
+void Exchange::TrackPendingLocked(const v1::Order& order, int direction) {
+  const std::pair<std::string, int64_t> key{order.participant_id(), order.interval_start()};
+  if (direction > 0) {
+    pending_orders_.emplace(order.order_id(), order);
+    ++in_flight_[order.interval_start()];
+    OpenPosition& position = pending_positions_[key];
+    ++position.orders;
+    position.side = order.side();
+    if (order.side() == v1::SELL) position.sell_wh += order.quantity_wh();
+    return;
+  }
+  pending_orders_.erase(order.order_id());
+  --in_flight_[order.interval_start()];
+  auto it = pending_positions_.find(key);
+  if (--it->second.orders == 0) {
+    pending_positions_.erase(it);
+  } else if (order.side() == v1::SELL) {
+    it->second.sell_wh -= order.quantity_wh();
+  }
+}
+
 absl::Status Exchange::ValidateSubmitLocked(const v1::SubmitOrderRequest& request, int64_t now_s) {
   const v1::Order& order = request.order();
   if (order.seq() != 0) {
@@ -112,21 +153,7 @@ absl::Status Exchange::ValidateSubmitLocked(const v1::SubmitOrderRequest& reques
     return absl::AlreadyExistsError(
         absl::StrCat("order_id \"", order.order_id(), "\" is already used"));
   }
-  std::vector<matching::Order> existing;
-  for (const OrderRecord* open :
-       state_->OpenOrdersOf(order.participant_id(), order.interval_start())) {
-    PEERGRID_ASSIGN_OR_RETURN(matching::Order o, FromProto(open->order));
-    existing.push_back(std::move(o));
-  }
-  for (const auto& [id, pending] : pending_orders_) {
-    if (pending.participant_id() != order.participant_id() ||
-        pending.interval_start() != order.interval_start()) {
-      continue;
-    }
-    PEERGRID_ASSIGN_OR_RETURN(matching::Order o, FromProto(pending));
-    existing.push_back(std::move(o));
-  }
-  PEERGRID_RETURN_IF_ERROR(matching::CheckOneSide(domain, existing));
+  PEERGRID_RETURN_IF_ERROR(CheckOneSideLocked(order, domain));
   PEERGRID_RETURN_IF_ERROR(CheckSignatureLocked(request, participant));
   if (order.side() == v1::SELL) {
     PEERGRID_RETURN_IF_ERROR(CheckSellerCapacityLocked(order, participant, now_s * 1000));
@@ -136,41 +163,92 @@ absl::Status Exchange::ValidateSubmitLocked(const v1::SubmitOrderRequest& reques
 
 absl::StatusOr<v1::SubmitOrderResponse> Exchange::SubmitOrder(
     const v1::SubmitOrderRequest& request) {
+  absl::Notification answered;
+  absl::StatusOr<v1::SubmitOrderResponse> answer;
+  SubmitOrderAsync(request, [&](absl::StatusOr<v1::SubmitOrderResponse> response) {
+    answer = std::move(response);
+    answered.Notify();
+  });
+  answered.WaitForNotification();
+  return answer;
+}
+
+void Exchange::SubmitOrderAsync(const v1::SubmitOrderRequest& request, SubmitDone done) {
   const v1::Order& order = request.order();
   const int64_t now_ms = NowMs();
   {
     absl::MutexLock lock(&mu_);
-    PEERGRID_RETURN_IF_ERROR(ValidateSubmitLocked(request, now_ms / 1000));
-    pending_orders_.emplace(order.order_id(), order);
-    ++in_flight_[order.interval_start()];
+    if (absl::Status valid = ValidateSubmitLocked(request, now_ms / 1000); !valid.ok()) {
+      done(valid);
+      return;
+    }
+    TrackPendingLocked(order, +1);
   }
-  v1::LedgerEntry entry;
-  entry.set_recorded_at_unix_ms(now_ms);
-  v1::OrderAccepted* accepted = entry.mutable_order_accepted();
+  OrderAppend append;
+  append.entry.set_recorded_at_unix_ms(now_ms);
+  v1::OrderAccepted* accepted = append.entry.mutable_order_accepted();
   *accepted->mutable_order() = order;
   accepted->set_signature(request.signature());
   accepted->set_key_id(request.key_id());
   accepted->set_accepted_at_unix_ms(now_ms);
-  absl::StatusOr<uint64_t> index = ledger_->Append(entry.SerializeAsString());
+  append.bytes = append.entry.SerializeAsString();
+  append.done = std::move(done);
+  absl::MutexLock lock(&intake_mu_);
+  intake_.push_back(std::move(append));
+}
 
+void Exchange::IntakeLoop() {
+  // Bounds one batch, so the first orders of a long queue are not held back
+  // by the hashing and writing of all the others.
+  constexpr size_t kMaxBatch = 1024;
+  for (;;) {
+    std::vector<OrderAppend> batch;
+    {
+      absl::MutexLock lock(&intake_mu_);
+      intake_mu_.Await(absl::Condition(this, &Exchange::IntakeReady));
+      if (intake_.empty()) return;  // stopping, and nothing left to append
+      if (intake_.size() <= kMaxBatch) {
+        batch.swap(intake_);
+      } else {
+        batch.assign(std::make_move_iterator(intake_.begin()),
+                     std::make_move_iterator(intake_.begin() + kMaxBatch));
+        intake_.erase(intake_.begin(), intake_.begin() + kMaxBatch);
+      }
+    }
+    CommitOrders(std::move(batch));
+  }
+}
+
+void Exchange::CommitOrders(std::vector<OrderAppend> batch) {
+  std::vector<std::string> bytes;
+  bytes.reserve(batch.size());
+  for (OrderAppend& append : batch) bytes.push_back(std::move(append.bytes));
+  const absl::StatusOr<uint64_t> first = ledger_->AppendBatch(std::move(bytes));
+
+  absl::Status status = first.status();
   std::function<void(const v1::Order&)> on_order;
   {
     absl::MutexLock lock(&mu_);
-    pending_orders_.erase(order.order_id());
-    --in_flight_[order.interval_start()];
-    if (!index.ok()) return index.status();
-    PEERGRID_RETURN_IF_ERROR(ApplyLocked(*index, entry));
+    for (size_t i = 0; i < batch.size(); ++i) {
+      TrackPendingLocked(batch[i].entry.order_accepted().order(), -1);
+      // In index order; each returns once its entry is in the state.
+      if (status.ok()) status = ApplyLocked(*first + i, batch[i].entry);
+    }
     on_order = events_.on_order;
   }
-  if (on_order) {
-    v1::Order accepted_order = order;
-    accepted_order.set_seq(*index);
-    on_order(accepted_order);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!status.ok()) {
+      batch[i].done(status);
+      continue;
+    }
+    v1::OrderAccepted* accepted = batch[i].entry.mutable_order_accepted();
+    accepted->mutable_order()->set_seq(*first + i);
+    if (on_order) on_order(accepted->order());
+    v1::SubmitOrderResponse response;
+    response.set_seq(*first + i);
+    response.set_accepted_at_unix_ms(accepted->accepted_at_unix_ms());
+    batch[i].done(std::move(response));
   }
-  v1::SubmitOrderResponse response;
-  response.set_seq(*index);
-  response.set_accepted_at_unix_ms(now_ms);
-  return response;
 }
 
 absl::StatusOr<v1::CancelOrderResponse> Exchange::CancelOrder(

@@ -65,8 +65,12 @@ absl::Status ExchangeState::ApplyOrderAccepted(uint64_t index, const v1::LedgerE
   if (orders_.contains(id)) return absl::AlreadyExistsError(absl::StrCat("order_id ", id));
   intervals_[record.order.interval_start()].order_ids.push_back(id);
   orders_by_participant_[record.order.participant_id()].push_back(id);
-  by_participant_interval_[{record.order.participant_id(), record.order.interval_start()}]
-      .push_back(id);
+  ParticipantInterval& mine =
+      by_participant_interval_[{record.order.participant_id(), record.order.interval_start()}];
+  mine.order_ids.push_back(id);
+  ++mine.open.orders;
+  mine.open.side = record.order.side();
+  if (record.order.side() == v1::SELL) mine.open.sell_wh += record.order.quantity_wh();
   orders_.emplace(id, std::move(record));
   return absl::OkStatus();
 }
@@ -81,6 +85,13 @@ absl::Status ExchangeState::ApplyOrderCancelled(uint64_t index, const v1::OrderC
         absl::StrCat("order ", cancel.order_id(), " cancelled twice"));
   }
   it->second.cancel_index = index;
+  const v1::Order& order = it->second.order;
+  if (!it->second.cleared) {
+    OpenPosition& open =
+        by_participant_interval_.at({order.participant_id(), order.interval_start()}).open;
+    --open.orders;
+    if (order.side() == v1::SELL) open.sell_wh -= order.quantity_wh();
+  }
   return absl::OkStatus();
 }
 
@@ -97,6 +108,7 @@ absl::Status ExchangeState::ApplyCleared(uint64_t index, const v1::IntervalClear
   for (const std::string& id : interval.order_ids) {
     OrderRecord& order = orders_.at(id);
     if (!order.cancel_index) order.cleared = true;
+    by_participant_interval_.at({order.order.participant_id(), start}).open = OpenPosition{};
   }
   for (const v1::Fill& fill : cleared.result().fills()) {
     for (const std::string* id : {&fill.buy_order_id(), &fill.sell_order_id()}) {
@@ -156,11 +168,17 @@ std::vector<const OrderRecord*> ExchangeState::OpenOrdersOf(const std::string& p
   std::vector<const OrderRecord*> out;
   auto it = by_participant_interval_.find({participant_id, interval_start});
   if (it == by_participant_interval_.end()) return out;
-  for (const std::string& id : it->second) {
+  for (const std::string& id : it->second.order_ids) {
     const OrderRecord& order = orders_.at(id);
     if (!order.cancel_index && !order.cleared) out.push_back(&order);
   }
   return out;
+}
+
+OpenPosition ExchangeState::OpenPositionOf(const std::string& participant_id,
+                                           int64_t interval_start) const {
+  auto it = by_participant_interval_.find({participant_id, interval_start});
+  return it == by_participant_interval_.end() ? OpenPosition{} : it->second.open;
 }
 
 const std::vector<std::string>& ExchangeState::OrdersOf(const std::string& participant_id) const {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "peergrid/services/exchange.h"
 #include "peergrid/services/hub_directory.h"
 #include "peergrid/v1/ledger.pb.h"
 #include "peergrid/v1/market.pb.h"
@@ -65,6 +66,8 @@ class ExchangeState {
   // indexed, for the checks on every submission).
   std::vector<const OrderRecord*> OpenOrdersOf(const std::string& participant_id,
                                                int64_t interval_start) const;
+  // Returns what a participant has open in an interval.
+  OpenPosition OpenPositionOf(const std::string& participant_id, int64_t interval_start) const;
   // Returns a participant's order ids, in seq order.
   const std::vector<std::string>& OrdersOf(const std::string& participant_id) const;
   // Returns the latest cleared interval start, if any.
@@ -84,7 +87,11 @@ class ExchangeState {
   std::map<std::string, OrderRecord> orders_;
   std::map<std::string, std::vector<std::string>> orders_by_participant_;
   std::map<int64_t, IntervalRecord> intervals_;
-  std::map<std::pair<std::string, int64_t>, std::vector<std::string>> by_participant_interval_;
+  struct ParticipantInterval {
+    std::vector<std::string> order_ids;  // every accepted order, in seq order
+    OpenPosition open;
+  };
+  std::map<std::pair<std::string, int64_t>, ParticipantInterval> by_participant_interval_;
   std::optional<int64_t> last_cleared_;
   std::optional<int64_t> last_settled_;
 };

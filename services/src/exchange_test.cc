@@ -1,14 +1,17 @@
 #include "peergrid/services/exchange.h"
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "peergrid/ledger/ledger.h"
 #include "peergrid/ledger/note.h"
@@ -64,6 +67,9 @@ class ExchangeTest : public ::testing::Test {
     ledger_.reset();
     ledger::LedgerOptions ledger_options;
     ledger_options.origin = "peergrid/jeju-1";
+    ledger_options.before_commit_for_testing = [this](size_t) {
+      if (before_commit_) before_commit_();
+    };
     ASSERT_OK_AND_ASSIGN(ledger_, ledger::Ledger::Open(dir_ + "/ledger", ledger_options));
     ExchangeOptions options;
     options.zone_id = "jeju-1";
@@ -102,6 +108,8 @@ class ExchangeTest : public ::testing::Test {
     ASSERT_THAT(exchange_->RunDue(), IsOk());
   }
 
+  // Runs in the ledger's committing thread before each batch is written.
+  std::function<void()> before_commit_;
   std::string dir_;
   ManualClock clock_{absl::FromUnixSeconds(kStart)};
   ::peergrid::testing::InMemoryTelemetry telemetry_;
@@ -332,6 +340,116 @@ TEST_F(ExchangeTest, ConcurrentSubmissionsAreAllRecordedInLedgerOrder) {
   Reopen();  // the replayed state agrees
   ASSERT_OK_AND_ASSIGN(v1::ListOrdersResponse replayed, exchange_->ListOrders(list));
   EXPECT_EQ(replayed.orders_size(), kThreads * kPerThread);
+}
+
+// Holds the next ledger commit until released, so orders can be left
+// validated but not yet durable.
+class CommitGate {
+ public:
+  std::function<void()> Hook() {
+    return [this] {
+      if (held_.exchange(true)) return;  // only the first commit waits
+      entered_.Notify();
+      release_.WaitForNotification();
+    };
+  }
+  void WaitEntered() { entered_.WaitForNotification(); }
+  void Release() { release_.Notify(); }
+
+ private:
+  std::atomic<bool> held_{false};
+  absl::Notification entered_;
+  absl::Notification release_;
+};
+
+// Collects the answers of SubmitOrderAsync.
+class Answers {
+ public:
+  Exchange::SubmitDone Expect() {
+    absl::MutexLock lock(&mu_);
+    ++expected_;
+    return [this](absl::StatusOr<v1::SubmitOrderResponse> answer) {
+      absl::MutexLock answer_lock(&mu_);
+      answers_.push_back(std::move(answer));
+    };
+  }
+  std::vector<absl::StatusOr<v1::SubmitOrderResponse>> Wait() {
+    absl::MutexLock lock(&mu_);
+    auto all = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return answers_.size() == expected_; };
+    mu_.Await(absl::Condition(&all));
+    return answers_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  size_t expected_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<absl::StatusOr<v1::SubmitOrderResponse>> answers_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_F(ExchangeTest, OrdersNotYetDurableCountForOneSideAndDeliverableEnergy) {
+  CommitGate gate;
+  before_commit_ = gate.Hook();
+  Answers answers;
+  // The storage can deliver 5,000 Wh (see StorageSellsAboveReserve...).
+  exchange_->SubmitOrderAsync(Order("st1", "storage", v1::SELL, 3000, 100'000), answers.Expect());
+  gate.WaitEntered();  // st1 is validated, its append held
+  EXPECT_THAT(exchange_->SubmitOrder(Order("st1", "storage", v1::SELL, 10, 100'000)),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("st1")));
+  EXPECT_THAT(exchange_->SubmitOrder(Order("st2", "storage", v1::SELL, 2001, 100'000)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("quantity_wh")));
+  EXPECT_THAT(exchange_->SubmitOrder(Order("sb", "storage", v1::BUY, 10, 100'000)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("SELL order st1")));
+  // Exactly the rest fits, and queues behind the held append.
+  exchange_->SubmitOrderAsync(Order("st3", "storage", v1::SELL, 2000, 100'000), answers.Expect());
+  gate.Release();
+  for (const auto& answer : answers.Wait()) EXPECT_THAT(answer, IsOk());
+  EXPECT_EQ(exchange_->GetOrder("st3")->status(), v1::OPEN);
+
+  // Durable now: the same rules hold from the state.
+  EXPECT_THAT(exchange_->SubmitOrder(Order("st4", "storage", v1::SELL, 1, 100'000)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("quantity_wh")));
+  v1::CancelOrderRequest cancel;
+  cancel.set_participant_id("storage");
+  cancel.set_order_id("st1");
+  ASSERT_THAT(exchange_->CancelOrder(cancel), IsOk());
+  EXPECT_THAT(exchange_->SubmitOrder(Order("st5", "storage", v1::SELL, 3000, 100'000)), IsOk());
+  EXPECT_THAT(exchange_->SubmitOrder(Order("st6", "storage", v1::SELL, 1, 100'000)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("quantity_wh")));
+  for (const char* id : {"st3", "st5"}) {
+    cancel.set_order_id(id);
+    ASSERT_THAT(exchange_->CancelOrder(cancel), IsOk());
+  }
+  // Nothing open any more: the storage may buy in this interval.
+  EXPECT_THAT(exchange_->SubmitOrder(Order("sb2", "storage", v1::BUY, 10, 100'000)), IsOk());
+  Reopen();  // the replayed state counts the same
+  EXPECT_THAT(exchange_->SubmitOrder(Order("st7", "storage", v1::SELL, 10, 100'000)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("BUY order sb2")));
+}
+
+TEST_F(ExchangeTest, ShutdownAnswersEveryQueuedOrderAfterMakingItDurable) {
+  const uint64_t before = ledger_->Size();
+  CommitGate gate;
+  before_commit_ = gate.Hook();
+  Answers answers;
+  constexpr int kOrders = 50;
+  for (int i = 0; i < kOrders; ++i) {
+    exchange_->SubmitOrderAsync(Order(absl::StrCat("q", i), "bob", v1::BUY, 10, 100'000),
+                                answers.Expect());
+  }
+  gate.WaitEntered();
+  std::thread shutdown([&] { exchange_.reset(); });
+  gate.Release();
+  shutdown.join();
+  std::set<uint64_t> seqs;
+  for (const auto& answer : answers.Wait()) {
+    ASSERT_THAT(answer, IsOk());
+    seqs.insert(answer->seq());
+  }
+  EXPECT_EQ(seqs.size(), static_cast<size_t>(kOrders));
+  EXPECT_EQ(ledger_->Size(), before + kOrders);
+  before_commit_ = nullptr;
+  Reopen();
+  for (int i = 0; i < kOrders; ++i) EXPECT_THAT(exchange_->GetOrder(absl::StrCat("q", i)), IsOk());
 }
 
 TEST_F(ExchangeTest, RegistrationErrorsNameTheField) {

@@ -1,3 +1,4 @@
+#include <memory>
 #include <utility>
 
 #include "peergrid/services/exchange_services.h"
@@ -10,11 +11,17 @@ MarketServiceImpl::MarketServiceImpl(Exchange* exchange, Broadcaster<v1::TradeEv
                                      LatencyObserver observe)
     : exchange_(exchange), trades_(trades), observe_(std::move(observe)) {}
 
-grpc::Status MarketServiceImpl::SubmitOrder(grpc::ServerContext*,
-                                            const v1::SubmitOrderRequest* request,
-                                            v1::SubmitOrderResponse* response) {
-  RpcTimer timer(observe_, "SubmitOrder");
-  return Respond(exchange_->SubmitOrder(*request), response);
+grpc::ServerUnaryReactor* MarketServiceImpl::SubmitOrder(grpc::CallbackServerContext* context,
+                                                         const v1::SubmitOrderRequest* request,
+                                                         v1::SubmitOrderResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Request and response live until Finish; the timer until the answer.
+  auto timer = std::make_shared<RpcTimer>(observe_, "SubmitOrder");
+  exchange_->SubmitOrderAsync(
+      *request, [reactor, response, timer](absl::StatusOr<v1::SubmitOrderResponse> result) {
+        reactor->Finish(Respond(std::move(result), response));
+      });
+  return reactor;
 }
 
 grpc::Status MarketServiceImpl::CancelOrder(grpc::ServerContext*,
