@@ -17,6 +17,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "peergrid/common/clock.h"
@@ -129,6 +130,8 @@ double Run(grpc::Service* service, const std::vector<std::vector<v1::HubReport>>
 int main(int argc, char** argv) {
   using namespace peergrid;  // NOLINT: main only
   absl::ParseCommandLine(argc, argv);
+  // As in peergrid-exchange (see its main): no Abseil deadlock graph.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const int messages = absl::GetFlag(FLAGS_messages);
   const int readings = absl::GetFlag(FLAGS_readings);
   const int hubs = absl::GetFlag(FLAGS_hubs);

@@ -11,31 +11,45 @@
 namespace peergrid::hub {
 namespace {
 
-absl::Status CheckPercent(const std::string& where, const char* field, double value) {
+// What a message is about: `meter "h-1": ` or `grid: `. Kept as views and
+// turned into text only when a check fails: ingest validates every meter of
+// every report, and formatting the name up front cost more than the checks.
+struct Where {
+  absl::string_view prefix;  // `meter "`, `bank "` or `grid: `
+  absl::string_view id;      // empty for the grid
+};
+
+std::string Text(const Where& where) {
+  return where.id.empty() ? std::string(where.prefix)
+                          : absl::StrCat(where.prefix, where.id, "\": ");
+}
+
+absl::Status CheckPercent(const Where& where, const char* field, double value) {
   if (!std::isfinite(value) || value < 0 || value > 100) {
     return absl::InvalidArgumentError(
-        absl::StrCat(where, field, " is ", value, ": expected a percentage in [0, 100]"));
+        absl::StrCat(Text(where), field, " is ", value, ": expected a percentage in [0, 100]"));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckNonNegative(const std::string& where, const char* field, int64_t value) {
+absl::Status CheckNonNegative(const Where& where, const char* field, int64_t value) {
   if (value < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(where, field, " is ", value, ": expected ≥ 0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Text(where), field, " is ", value, ": expected ≥ 0"));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckFinite(const std::string& where, const char* field, double value) {
+absl::Status CheckFinite(const Where& where, const char* field, double value) {
   if (!std::isfinite(value)) {
-    return absl::InvalidArgumentError(absl::StrCat(where, field, " is not a finite number"));
+    return absl::InvalidArgumentError(absl::StrCat(Text(where), field, " is not a finite number"));
   }
   return absl::OkStatus();
 }
 
 absl::Status ValidateMeter(const MeterSample& m, int64_t interval_s) {
   PEERGRID_RETURN_IF_ERROR(ValidateId("meters.participant_id", m.participant_id));
-  const std::string where = absl::StrCat("meter \"", m.participant_id, "\": ");
+  const Where where{"meter \"", m.participant_id};
   PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, "import_wh", m.import_wh));
   PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, "export_wh", m.export_wh));
   PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, "pv_wh", m.pv_wh));
@@ -43,7 +57,7 @@ absl::Status ValidateMeter(const MeterSample& m, int64_t interval_s) {
   PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, "load_power_w", m.load_power_w));
   for (const IntervalRead& r : m.interval_reads) {
     if (interval_s <= 0 || r.interval_start % interval_s != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(where, "interval_reads.interval_start ",
+      return absl::InvalidArgumentError(absl::StrCat(Text(where), "interval_reads.interval_start ",
                                                      r.interval_start, " is not aligned to ",
                                                      interval_s, " s"));
     }
@@ -53,7 +67,7 @@ absl::Status ValidateMeter(const MeterSample& m, int64_t interval_s) {
         CheckNonNegative(where, "interval_reads.export_wh", r.export_wh.value()));
     if (r.quality == ReadQuality::kUnspecified) {
       return absl::InvalidArgumentError(absl::StrCat(
-          where, "interval_reads.quality is unspecified for interval ", r.interval_start));
+          Text(where), "interval_reads.quality is unspecified for interval ", r.interval_start));
     }
   }
   return absl::OkStatus();
@@ -61,7 +75,7 @@ absl::Status ValidateMeter(const MeterSample& m, int64_t interval_s) {
 
 absl::Status ValidateBank(const BankSample& b) {
   PEERGRID_RETURN_IF_ERROR(ValidateId("banks.bank_id", b.bank_id));
-  const std::string where = absl::StrCat("bank \"", b.bank_id, "\": ");
+  const Where where{"bank \"", b.bank_id};
   PEERGRID_RETURN_IF_ERROR(CheckPercent(where, "soc_pct", b.soc_pct));
   PEERGRID_RETURN_IF_ERROR(CheckPercent(where, "soh_pct", b.soh_pct));
   PEERGRID_RETURN_IF_ERROR(CheckPercent(where, "soc_min_pct", b.soc_min_pct));
@@ -82,24 +96,24 @@ absl::Status ValidateBank(const BankSample& b) {
   return absl::OkStatus();
 }
 
-absl::Status CheckNotDecreasing(const std::string& where, const char* field, int64_t now,
+absl::Status CheckNotDecreasing(const Where& where, const char* field, int64_t now,
                                 int64_t before) {
   if (now < before) {
-    return absl::FailedPreconditionError(absl::StrCat(where, field, " decreased from ", before,
-                                                      " to ", now, " (a monotonic counter)"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        Text(where), field, " decreased from ", before, " to ", now, " (a monotonic counter)"));
   }
   return absl::OkStatus();
 }
 
 absl::Status CompareMeters(const MeterSample& m, const MeterSample& p) {
-  const std::string where = absl::StrCat("meter \"", m.participant_id, "\": ");
+  const Where where{"meter \"", m.participant_id};
   PEERGRID_RETURN_IF_ERROR(CheckNotDecreasing(where, "import_wh", m.import_wh, p.import_wh));
   PEERGRID_RETURN_IF_ERROR(CheckNotDecreasing(where, "export_wh", m.export_wh, p.export_wh));
   return CheckNotDecreasing(where, "pv_wh", m.pv_wh, p.pv_wh);
 }
 
 absl::Status CompareBanks(const BankSample& b, const BankSample& p) {
-  const std::string where = absl::StrCat("bank \"", b.bank_id, "\": ");
+  const Where where{"bank \"", b.bank_id};
   PEERGRID_RETURN_IF_ERROR(CheckNotDecreasing(where, "charged_wh", b.charged_wh, p.charged_wh));
   PEERGRID_RETURN_IF_ERROR(
       CheckNotDecreasing(where, "discharged_wh", b.discharged_wh, p.discharged_wh));
@@ -142,8 +156,10 @@ absl::Status ValidateSample(const HubSample& sample, int64_t interval_s) {
   }
   for (const MeterSample& m : sample.meters) PEERGRID_RETURN_IF_ERROR(ValidateMeter(m, interval_s));
   for (const BankSample& b : sample.banks) PEERGRID_RETURN_IF_ERROR(ValidateBank(b));
-  PEERGRID_RETURN_IF_ERROR(CheckNonNegative("grid: ", "import_wh", sample.grid.import_wh));
-  PEERGRID_RETURN_IF_ERROR(CheckNonNegative("grid: ", "export_wh", sample.grid.export_wh));
+  PEERGRID_RETURN_IF_ERROR(
+      CheckNonNegative(Where{"grid: ", {}}, "import_wh", sample.grid.import_wh));
+  PEERGRID_RETURN_IF_ERROR(
+      CheckNonNegative(Where{"grid: ", {}}, "export_wh", sample.grid.export_wh));
   return absl::OkStatus();
 }
 
@@ -164,9 +180,10 @@ absl::Status ValidateAgainstPrevious(const HubSample& sample, const HubSample& p
   PEERGRID_RETURN_IF_ERROR(ForMatching(
       sample.banks, previous.banks,
       [](const BankSample& b) -> const std::string& { return b.bank_id; }, CompareBanks));
-  PEERGRID_RETURN_IF_ERROR(
-      CheckNotDecreasing("grid: ", "import_wh", sample.grid.import_wh, previous.grid.import_wh));
-  return CheckNotDecreasing("grid: ", "export_wh", sample.grid.export_wh, previous.grid.export_wh);
+  PEERGRID_RETURN_IF_ERROR(CheckNotDecreasing(Where{"grid: ", {}}, "import_wh",
+                                              sample.grid.import_wh, previous.grid.import_wh));
+  return CheckNotDecreasing(Where{"grid: ", {}}, "export_wh", sample.grid.export_wh,
+                            previous.grid.export_wh);
 }
 
 }  // namespace peergrid::hub
