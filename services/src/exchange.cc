@@ -1,5 +1,7 @@
 #include "peergrid/services/exchange.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -80,14 +82,21 @@ Exchange::Exchange(ledger::Ledger* ledger, const MarketTelemetry* telemetry, con
       clock_(clock),
       options_(std::move(options)),
       state_(std::make_unique<ExchangeState>()),
-      intake_thread_([this] { IntakeLoop(); }) {}
+      answer_thread_([this] {
+        pthread_setname_np(pthread_self(), "order-answers");
+        AnswerLoop();
+      }),
+      intake_thread_([this] {
+        pthread_setname_np(pthread_self(), "order-intake");
+        IntakeLoop();
+      }) {}
 
 Exchange::~Exchange() {
-  {
-    absl::MutexLock lock(&intake_mu_);
-    intake_stopping_ = true;
-  }
+  // Every order validated is appended and answered before the exchange goes.
+  intake_.Close();
   intake_thread_.join();
+  committed_.Close();
+  answer_thread_.join();
 }
 
 absl::StatusOr<std::unique_ptr<Exchange>> Exchange::Open(ledger::Ledger* ledger,

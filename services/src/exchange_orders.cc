@@ -1,6 +1,6 @@
 // Order intake and order/bill queries of the Exchange.
 #include <algorithm>
-#include <iterator>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -193,30 +193,15 @@ void Exchange::SubmitOrderAsync(const v1::SubmitOrderRequest& request, SubmitDon
   accepted->set_accepted_at_unix_ms(now_ms);
   append.bytes = append.entry.SerializeAsString();
   append.done = std::move(done);
-  absl::MutexLock lock(&intake_mu_);
-  intake_.push_back(std::move(append));
+  intake_.Push(std::move(append));
 }
 
 void Exchange::IntakeLoop() {
   // Bounds one batch, so the first orders of a long queue are not held back
   // by the hashing and writing of all the others.
   constexpr size_t kMaxBatch = 1024;
-  for (;;) {
-    std::vector<OrderAppend> batch;
-    {
-      absl::MutexLock lock(&intake_mu_);
-      intake_mu_.Await(absl::Condition(this, &Exchange::IntakeReady));
-      if (intake_.empty()) return;  // stopping, and nothing left to append
-      if (intake_.size() <= kMaxBatch) {
-        batch.swap(intake_);
-      } else {
-        batch.assign(std::make_move_iterator(intake_.begin()),
-                     std::make_move_iterator(intake_.begin() + kMaxBatch));
-        intake_.erase(intake_.begin(), intake_.begin() + kMaxBatch);
-      }
-    }
-    CommitOrders(std::move(batch));
-  }
+  std::vector<OrderAppend> batch;
+  while (intake_.PopBatch(kMaxBatch, &batch)) CommitOrders(std::move(batch));
 }
 
 void Exchange::CommitOrders(std::vector<OrderAppend> batch) {
@@ -225,29 +210,44 @@ void Exchange::CommitOrders(std::vector<OrderAppend> batch) {
   for (OrderAppend& append : batch) bytes.push_back(std::move(append.bytes));
   const absl::StatusOr<uint64_t> first = ledger_->AppendBatch(std::move(bytes));
 
-  absl::Status status = first.status();
-  std::function<void(const v1::Order&)> on_order;
+  CommittedOrders committed;
+  committed.status = first.status();
+  committed.first_index = first.value_or(0);
   {
     absl::MutexLock lock(&mu_);
     for (size_t i = 0; i < batch.size(); ++i) {
       TrackPendingLocked(batch[i].entry.order_accepted().order(), -1);
       // In index order; each returns once its entry is in the state.
-      if (status.ok()) status = ApplyLocked(*first + i, batch[i].entry);
+      if (committed.status.ok()) committed.status = ApplyLocked(*first + i, batch[i].entry);
     }
-    on_order = events_.on_order;
+    committed.on_order = events_.on_order;
   }
-  for (size_t i = 0; i < batch.size(); ++i) {
-    if (!status.ok()) {
-      batch[i].done(status);
+  committed.orders = std::move(batch);
+  committed_.Push(std::move(committed));
+}
+
+void Exchange::AnswerLoop() {
+  std::vector<CommittedOrders> ready;
+  while (committed_.PopBatch(std::numeric_limits<size_t>::max(), &ready)) {
+    for (CommittedOrders& committed : ready) Answer(std::move(committed));
+  }
+}
+
+void Exchange::Answer(CommittedOrders committed) {
+  for (size_t i = 0; i < committed.orders.size(); ++i) {
+    OrderAppend& append = committed.orders[i];
+    if (!committed.status.ok()) {
+      append.done(committed.status);
       continue;
     }
-    v1::OrderAccepted* accepted = batch[i].entry.mutable_order_accepted();
-    accepted->mutable_order()->set_seq(*first + i);
-    if (on_order) on_order(accepted->order());
+    const uint64_t seq = committed.first_index + i;
+    v1::OrderAccepted* accepted = append.entry.mutable_order_accepted();
+    accepted->mutable_order()->set_seq(seq);
+    if (committed.on_order) committed.on_order(accepted->order());
     v1::SubmitOrderResponse response;
-    response.set_seq(*first + i);
+    response.set_seq(seq);
     response.set_accepted_at_unix_ms(accepted->accepted_at_unix_ms());
-    batch[i].done(std::move(response));
+    append.done(std::move(response));
   }
 }
 

@@ -9,7 +9,8 @@
 // many threads; their durable appends share the ledger's group commit. Orders
 // go through one intake thread that appends every order validated since its
 // last append as one batch (one fsync), so a burst of orders costs one disk
-// write and no thread waits per order.
+// write and no thread waits per order; an answer thread sends the answers of
+// one batch while the next is written.
 // Errors: InvalidArgument names the bad field; NotFound for unknown ids;
 // AlreadyExists for a reused id; FailedPrecondition for a closed gate, the
 // other side already taken, a sell above the deliverable energy, a stale hub
@@ -33,6 +34,7 @@
 #include "peergrid/common/clock.h"
 #include "peergrid/common/market_time.h"
 #include "peergrid/ledger/ledger.h"
+#include "peergrid/services/drain_queue.h"
 #include "peergrid/services/hub_directory.h"
 #include "peergrid/services/market_telemetry.h"
 #include "peergrid/v1/admin.pb.h"
@@ -96,7 +98,7 @@ class Exchange {
   // The same without blocking (what the gRPC server calls): validates the
   // order and, once it is durable and applied, calls `done` with its ledger
   // index; an invalid order gets `done` with the error before this returns.
-  // `done` runs on the intake thread and must not block.
+  // `done` runs on the exchange's answer thread and must not block.
   using SubmitDone = std::function<void(absl::StatusOr<v1::SubmitOrderResponse>)>;
   void SubmitOrderAsync(const v1::SubmitOrderRequest& request, SubmitDone done);
   absl::StatusOr<v1::CancelOrderResponse> CancelOrder(const v1::CancelOrderRequest& request);
@@ -136,13 +138,20 @@ class Exchange {
     std::string bytes;  // entry, serialized
     SubmitDone done;
   };
-  // The intake thread: appends queued orders in batches until stopped, then
-  // drains what is left.
+  // Orders made durable (or not) together, to be answered.
+  struct CommittedOrders {
+    std::vector<OrderAppend> orders;
+    uint64_t first_index = 0;  // orders[i] is at first_index + i
+    absl::Status status;       // OK, or why none of them was recorded
+    std::function<void(const v1::Order&)> on_order;
+  };
+  // The intake thread: appends queued orders in batches until the queue is
+  // closed and drained. Its batches go to the answer thread, which finishes
+  // the calls (sending the responses) while the next batch is appended.
   void IntakeLoop();
-  bool IntakeReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(intake_mu_) {
-    return intake_stopping_ || !intake_.empty();
-  }
   void CommitOrders(std::vector<OrderAppend> batch);
+  void AnswerLoop();
+  static void Answer(CommittedOrders committed);
   absl::Status ValidateSubmitLocked(const v1::SubmitOrderRequest& request, int64_t now_s)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckSellerCapacityLocked(const v1::Order& order, const v1::Participant& seller,
@@ -193,10 +202,11 @@ class Exchange {
   ExchangeEvents events_ ABSL_GUARDED_BY(mu_);
   absl::Mutex checkpoint_mu_;
   uint64_t last_checkpoint_size_ ABSL_GUARDED_BY(checkpoint_mu_) = 0;
-  mutable absl::Mutex intake_mu_;
-  std::vector<OrderAppend> intake_ ABSL_GUARDED_BY(intake_mu_);
-  bool intake_stopping_ ABSL_GUARDED_BY(intake_mu_) = false;
-  std::thread intake_thread_;  // last: starts once every other member exists
+  DrainQueue<OrderAppend> intake_;
+  DrainQueue<CommittedOrders> committed_;
+  // Last: they start once every other member exists.
+  std::thread answer_thread_;
+  std::thread intake_thread_;
 };
 
 // Returns the canonical text a participant signs for an order (docs/API.md).
