@@ -168,6 +168,13 @@ TEST(ClearTest, RejectsMalformedBooksNamingOrderAndField) {
   EXPECT_THAT(Clear(kT, {Buy("b1", "p1", 1, 100, 7), Sell("s1", "p2", 1, 100, 7)}),
               StatusIs(kInvalid, AllOf(HasSubstr("order s1 (orders[1])"), HasSubstr("seq 7"),
                                        HasSubstr("duplicates order b1"))));
+  // The same with seqs too far apart for the dense-seq bitmap (the ranked path).
+  constexpr uint64_t kFar = uint64_t{1} << 40;
+  EXPECT_THAT(
+      Clear(kT, {Buy("b1", "p1", 1, 100, kFar), Sell("s1", "p2", 1, 100, 1),
+                 Sell("s2", "p3", 1, 100, kFar)}),
+      StatusIs(kInvalid, AllOf(HasSubstr("order s2 (orders[2])"), HasSubstr("seq 1099511627776"),
+                               HasSubstr("duplicates order b1 (orders[0])"))));
   EXPECT_THAT(Clear(kT, {Buy("b1", "p1", 1, 100, 1), Sell("s1", "p1", 1, 100, 2)}),
               StatusIs(kInvalid, AllOf(HasSubstr("order s1"), HasSubstr("participant_id p1"),
                                        HasSubstr("BUY order b1"))));

@@ -172,6 +172,30 @@ absl::Status RankBySeq(absl::Span<const Order> book, BookScan& scan, absl::Span<
   return absl::OkStatus();
 }
 
+// Rejects a duplicate seq with one bit per value in [min_seq, max_seq]: for
+// the dense seqs of an interval's book (ledger indices) a small bitmap that
+// stays in cache, instead of a sort. Reports the same pair RankBySeq would:
+// the first position in input order that repeats a seq, and the original.
+absl::Status CheckSeqsByBitmap(absl::Span<const Order> book, const BookScan& scan) {
+  const uint64_t range = scan.max_seq - scan.min_seq + 1;
+  std::vector<uint64_t> seen((range + 63) / 64, 0);
+  for (size_t i = 0; i < book.size(); ++i) {
+    const uint64_t offset = scan.seq[i] - scan.min_seq;
+    uint64_t& word = seen[offset / 64];
+    const uint64_t bit = uint64_t{1} << (offset % 64);
+    if ((word & bit) == 0) {
+      word |= bit;
+      continue;
+    }
+    size_t earlier = 0;
+    while (scan.seq[earlier] != scan.seq[i]) ++earlier;
+    return absl::InvalidArgumentError(
+        absl::StrCat(Where(book[i], i), ": seq ", book[i].seq, " duplicates order ",
+                     book[earlier].order_id.value(), " (orders[", earlier, "])"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<SortedBook> SortedBook::Build(int64_t interval_start, absl::Span<const Order> book) {
@@ -184,18 +208,62 @@ absl::StatusOr<SortedBook> SortedBook::Build(int64_t interval_start, absl::Span<
   // much as a radix pass, so buffers are reused as soon as they are spent.
   Words scratch(n);
   PEERGRID_RETURN_IF_ERROR(CheckStrings(book, scan, scratch.span()));
+
+  SortedBook sorted;
+  sorted.book_ = book;
+  sorted.min_part_ = n == 0 ? 0 : static_cast<int64_t>(scan.min_part);
+  const int position_bits = n <= 1 ? 0 : std::bit_width(n - 1);
+  const int price_bits = std::bit_width(n == 0 ? 0 : scan.max_part - scan.min_part);
+  const uint64_t seq_span = n == 0 ? 0 : scan.max_seq - scan.min_seq;
+  const int seq_bits = std::bit_width(seq_span);
+  const size_t nb = scan.num_buys;
+  auto identity = [](uint64_t k) { return k; };
+  if (n > 0 && seq_span < std::max<uint64_t>(64 * uint64_t{n}, uint64_t{1} << 16) &&
+      price_bits + seq_bits + position_bits <= 64) {
+    // Dense seqs (an interval's ledger indices): a key holds the price part,
+    // the seq itself and the position, (part − min part) << (seq bits +
+    // position bits) | (seq − min seq) << position bits | position, so one
+    // sequential pass builds the keys and sorting them on everything above
+    // the position orders by price, then seq. No ranks needed.
+    PEERGRID_RETURN_IF_ERROR(CheckSeqsByBitmap(book, scan));
+    sorted.rank_bits_ = seq_bits + position_bits;
+    absl::Span<uint64_t> keys = scan.id_hash.span();                     // Spent.
+    absl::Span<uint64_t> quantity_position = scan.part_quantity.span();  // Becomes that.
+    size_t next_buy = 0;
+    size_t next_sell = nb;
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t pq = quantity_position[i];
+      const size_t slot = (pq & kSellBit) ? next_sell++ : next_buy++;
+      keys[slot] = (((pq >> 32) - scan.min_part) << sorted.rank_bits_) |
+                   ((scan.seq[i] - scan.min_seq) << position_bits) | i;
+      quantity_position[i] = ((pq & kLow31) << 32) | i;
+    }
+    auto above_position = [position_bits](uint64_t k) { return k >> position_bits; };
+    sorted.buys_ = RadixSort(keys.subspan(0, nb), scratch.span().subspan(0, nb), above_position,
+                             price_bits + seq_bits);
+    sorted.sells_ = RadixSort(keys.subspan(nb), scratch.span().subspan(nb), above_position,
+                              price_bits + seq_bits);
+    const uint64_t position_mask = (uint64_t{1} << position_bits) - 1;
+    absl::Span<uint64_t> refs = scan.participant_key.span();  // Spent.
+    for (size_t i = 0; i < nb; ++i) refs[i] = quantity_position[sorted.buys_[i] & position_mask];
+    for (size_t i = 0; i < n - nb; ++i) {
+      refs[nb + i] = quantity_position[sorted.sells_[i] & position_mask];
+    }
+    sorted.keys_ = std::move(scan.id_hash);
+    sorted.scratch_ = std::move(scratch);
+    sorted.refs_ = std::move(scan.participant_key);
+    return sorted;
+  }
+
+  // Sparse seqs: rank them first, and key on the rank instead.
   Words by_rank = std::move(scan.participant_key);  // Spent: position, then ref, by rank.
   PEERGRID_RETURN_IF_ERROR(RankBySeq(book, scan, scratch.span(), by_rank.span()));
 
   // One key per order, BUYs in keys[0, num_buys), SELLs after them:
   // (price part − min part) << rank bits | rank, as narrow as the book allows
   // so that the radix sort makes few passes.
-  SortedBook sorted;
-  sorted.book_ = book;
-  sorted.rank_bits_ = n <= 1 ? 0 : std::bit_width(n - 1);
-  sorted.min_part_ = n == 0 ? 0 : static_cast<int64_t>(scan.min_part);
-  const int key_bits =
-      sorted.rank_bits_ + std::bit_width(n == 0 ? 0 : scan.max_part - scan.min_part);
+  sorted.rank_bits_ = position_bits;  // Ranks take as many bits as positions.
+  const int key_bits = sorted.rank_bits_ + price_bits;
   absl::Span<uint64_t> keys = scan.id_hash.span();  // Spent.
   const absl::Span<const uint64_t> part_quantity = scan.part_quantity.span();
   size_t next_buy = 0;
@@ -209,8 +277,6 @@ absl::StatusOr<SortedBook> SortedBook::Build(int64_t interval_start, absl::Span<
     const size_t slot = (pq & kSellBit) ? next_sell++ : next_buy++;
     keys[slot] = (((pq >> 32) - scan.min_part) << sorted.rank_bits_) | rank;
   }
-  auto identity = [](uint64_t k) { return k; };
-  const size_t nb = scan.num_buys;
   sorted.buys_ = RadixSort(keys.subspan(0, nb), scratch.span().subspan(0, nb), identity, key_bits);
   sorted.sells_ = RadixSort(keys.subspan(nb), scratch.span().subspan(nb), identity, key_bits);
   // Gather each key's ref: independent loads, which the memory system overlaps.

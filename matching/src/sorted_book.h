@@ -6,9 +6,12 @@
 // sorts are linear-time radix sorts over 64-bit keys; a gather then lays the
 // quantities out in auction order, so the walk reads memory sequentially and
 // touches the orders only to copy ids into fills (prefetched ahead).
-// A sort key packs (price part << rank bits | rank of seq): BUYs use
-// kMaxPriceMcuPerKwh − price, so ascending keys are descending prices, and
-// ranks ascend with seq, so ties break by seq whatever the seqs' magnitude.
+// A sort key packs the price part above a tie-breaker: BUYs use
+// kMaxPriceMcuPerKwh − price, so ascending keys are descending prices. When
+// the seqs are dense (an interval's ledger indices) the tie-breaker is
+// (seq − min seq) << position bits | position, built in one sequential pass;
+// otherwise it is the seq's rank (seqs radix-sorted first). Either way keys
+// ascend with seq at equal prices, whatever the seqs' magnitude.
 //
 // Thread-safety: immutable after Build; the book it views must outlive it.
 #ifndef PEERGRID_MATCHING_SRC_SORTED_BOOK_H_
@@ -120,7 +123,7 @@ class SortedBook {
   Words scratch_;                     // Ditto.
   absl::Span<const uint64_t> buys_;   // Sort keys of the BUYs, in auction order.
   absl::Span<const uint64_t> sells_;  // Sort keys of the SELLs, in auction order.
-  int rank_bits_ = 0;                 // A key is (price part − min_part_) << rank_bits_ | rank.
+  int rank_bits_ = 0;                 // A key is (price part − min_part_) << rank_bits_ | tie.
   int64_t min_part_ = 0;
   // quantity << 32 | position in the book: refs_[i] for buys_[i],
   // refs_[buys_.size() + i] for sells_[i].
