@@ -147,6 +147,12 @@ int main(int argc, char** argv) {
     hub.set_zone_id("jeju-1");
     hub.set_reporting_period_s(1);
     (void)directory.AddHub(hub);
+    for (int m = 0; m < readings; ++m) {  // the hub's households, registered as in a zone
+      v1::Participant p;
+      p.set_participant_id(absl::StrCat(hub.hub_id(), "-h", m));
+      p.set_hub_id(hub.hub_id());
+      (void)directory.AddParticipant(p);
+    }
     per_hub.push_back(MakeReports(hub.hub_id(), messages, readings));
   }
   const double total = static_cast<double>(messages) * readings * hubs;

@@ -9,6 +9,7 @@ absl::Status InMemoryHubDirectory::AddHub(const v1::Hub& hub) {
   if (!hubs_.emplace(hub.hub_id(), hub).second) {
     return absl::AlreadyExistsError(absl::StrCat("hub_id \"", hub.hub_id(), "\" is registered"));
   }
+  generation_.fetch_add(1, std::memory_order_release);
   return absl::OkStatus();
 }
 
@@ -22,6 +23,7 @@ absl::Status InMemoryHubDirectory::AddParticipant(const v1::Participant& partici
     return absl::AlreadyExistsError(
         absl::StrCat("participant_id \"", participant.participant_id(), "\" is registered"));
   }
+  generation_.fetch_add(1, std::memory_order_release);
   return absl::OkStatus();
 }
 

@@ -118,7 +118,10 @@ grpc::Status HubServiceImpl::Report(
     return status;
   };
 
-  absl::flat_hash_set<std::string> own_participants;  // checked once per stream
+  // Meters already checked on this stream: registered on this hub, or not
+  // registered at all. Checked again after any registration.
+  absl::flat_hash_set<std::string> checked_meters;
+  uint64_t checked_generation = directory_->Generation();
   std::vector<std::unique_ptr<v1::HubReport>> batch;
   std::vector<const v1::HubReport*> ptrs;
   std::vector<absl::Status> prechecks;
@@ -145,15 +148,19 @@ grpc::Status HubServiceImpl::Report(
             absl::InvalidArgumentError(absl::StrCat("zone_id \"", r->zone_id(), "\" is not hub ",
                                                     hub_id, "'s zone \"", hub.zone_id(), "\""));
       }
+      if (const uint64_t generation = directory_->Generation(); generation != checked_generation) {
+        checked_meters.clear();
+        checked_generation = generation;
+      }
       for (const v1::MeterReading& m : r->meters()) {
-        if (!check.ok() || own_participants.contains(m.participant_id())) continue;
+        if (!check.ok() || checked_meters.contains(m.participant_id())) continue;
         absl::StatusOr<v1::Participant> p = directory_->FindParticipant(m.participant_id());
         if (p.ok() && p->hub_id() != hub_id) {
           check = absl::PermissionDeniedError(
               absl::StrCat("meter participant_id \"", m.participant_id(),
                            "\" is registered on hub \"", p->hub_id(), "\", not \"", hub_id, "\""));
-        } else if (p.ok()) {
-          own_participants.insert(m.participant_id());
+        } else {
+          checked_meters.insert(m.participant_id());
         }
       }
       ptrs.push_back(r.get());

@@ -185,6 +185,40 @@ TEST_F(HubServiceTest, RejectsEachMalformedKindWithItsCodeAndKeepsTheRest) {
   EXPECT_EQ(latest.report.meters(0).import_wh(), 70);
 }
 
+TEST_F(HubServiceTest, MeterRegisteredElsewhereMidStreamIsRejectedFromThen) {
+  // An unregistered meter is accepted (and its check cached for the stream)
+  // until a registration puts it on another hub.
+  auto with_newcomer = [](uint64_t seq) {
+    v1::HubReport r = MakeReport(seq);
+    r.add_meters()->set_participant_id("newcomer");
+    return r;
+  };
+  grpc::ClientContext context;
+  auto stream = stub_->Report(&context);
+  v1::ReportAck ack;
+  ASSERT_TRUE(stream->Write(with_newcomer(1)));
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_FALSE(ack.has_rejection());
+  EXPECT_EQ(ack.acked_seq(), 1u);
+  v1::Participant p;
+  p.set_participant_id("newcomer");
+  p.set_hub_id("hub-2");
+  ASSERT_OK(directory_.AddParticipant(p));
+  ASSERT_TRUE(stream->Write(with_newcomer(2)));
+  ASSERT_TRUE(stream->Read(&ack));
+  ASSERT_TRUE(ack.has_rejection());
+  EXPECT_EQ(ack.rejection().seq(), 2u);
+  EXPECT_EQ(ack.rejection().code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(ack.rejection().message(), HasSubstr("\"newcomer\" is registered on hub \"hub-2\""));
+  ASSERT_TRUE(stream->Write(MakeReport(3)));  // the stream goes on
+  do {
+    ASSERT_TRUE(stream->Read(&ack));
+  } while (ack.acked_seq() < 3);
+  EXPECT_FALSE(ack.has_rejection());
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
 TEST_F(HubServiceTest, UnknownHubFailsTheStream) {
   v1::HubReport r = MakeReport(1);
   r.set_hub_id("hub-unknown");

@@ -5,6 +5,8 @@
 #ifndef PEERGRID_SERVICES_HUB_DIRECTORY_H_
 #define PEERGRID_SERVICES_HUB_DIRECTORY_H_
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -28,6 +30,9 @@ class HubDirectory {
       const std::string& participant_id) const = 0;
   // Returns the participants registered on a hub, ordered by participant_id.
   virtual std::vector<v1::Participant> ParticipantsOf(const std::string& hub_id) const = 0;
+  // Returns a number that changes whenever a hub or participant is added, so
+  // callers may cache lookups until it does.
+  virtual uint64_t Generation() const = 0;
 };
 
 // A HubDirectory held in memory. Add* return AlreadyExists for a taken id and
@@ -41,11 +46,13 @@ class InMemoryHubDirectory final : public HubDirectory {
   std::vector<v1::Hub> ListHubs() const override;
   absl::StatusOr<v1::Participant> FindParticipant(const std::string& participant_id) const override;
   std::vector<v1::Participant> ParticipantsOf(const std::string& hub_id) const override;
+  uint64_t Generation() const override { return generation_.load(std::memory_order_acquire); }
 
  private:
   mutable absl::Mutex mu_;
   std::map<std::string, v1::Hub> hubs_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, v1::Participant> participants_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace peergrid::services
