@@ -71,7 +71,14 @@ absl::StatusOr<BookScan> ScanBook(int64_t interval_start, absl::Span<const Order
   BookScan scan{Words(n), Words(n), Words(n), Words(n)};
   for (size_t i = 0; i < n; ++i) {
     const Order& order = book[i];
-    PEERGRID_RETURN_IF_ERROR(CheckOrder(interval_start, order, i));
+    // The common case, inline: only a bad order pays for the call that
+    // finds and names the bad field.
+    const bool good = order.interval_start == interval_start &&
+                      (order.side == Side::kBuy || order.side == Side::kSell) &&
+                      order.quantity.value() >= 1 && order.quantity.value() <= kMaxQuantityWh &&
+                      order.limit_price.value() >= 0 &&
+                      order.limit_price.value() <= kMaxPriceMcuPerKwh;
+    if (!good) PEERGRID_RETURN_IF_ERROR(CheckOrder(interval_start, order, i));
     const bool sell = order.side == Side::kSell;
     const auto price = static_cast<uint64_t>(order.limit_price.value());
     const uint64_t part = sell ? price : kMaxPriceMcuPerKwh - price;
