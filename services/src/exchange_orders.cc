@@ -111,25 +111,18 @@ absl::Status Exchange::CheckOneSideLocked(const v1::Order& order, const matching
   return matching::CheckOneSide(domain, existing);
 }
 
-void Exchange::TrackPendingLocked(const v1::Order& order, int direction) {
-  const std::pair<std::string, int64_t> key{order.participant_id(), order.interval_start()};
-  if (direction > 0) {
-    pending_orders_.emplace(order.order_id(), order);
-    ++in_flight_[order.interval_start()];
-    OpenPosition& position = pending_positions_[key];
-    ++position.orders;
-    position.side = order.side();
-    if (order.side() == v1::SELL) position.sell_wh += order.quantity_wh();
-    return;
-  }
+void Exchange::AddPendingLocked(const v1::Order& order) {
+  pending_orders_.emplace(order.order_id(), order);
+  ++in_flight_[order.interval_start()];
+  pending_positions_[{order.participant_id(), order.interval_start()}].Add(order);
+}
+
+void Exchange::RemovePendingLocked(const v1::Order& order) {
   pending_orders_.erase(order.order_id());
   --in_flight_[order.interval_start()];
-  auto it = pending_positions_.find(key);
-  if (--it->second.orders == 0) {
-    pending_positions_.erase(it);
-  } else if (order.side() == v1::SELL) {
-    it->second.sell_wh -= order.quantity_wh();
-  }
+  auto it = pending_positions_.find({order.participant_id(), order.interval_start()});
+  it->second.Remove(order);
+  if (it->second.orders == 0) pending_positions_.erase(it);
 }
 
 absl::Status Exchange::ValidateSubmitLocked(const v1::SubmitOrderRequest& request, int64_t now_s) {
@@ -182,7 +175,7 @@ void Exchange::SubmitOrderAsync(const v1::SubmitOrderRequest& request, SubmitDon
       done(valid);
       return;
     }
-    TrackPendingLocked(order, +1);
+    AddPendingLocked(order);
   }
   OrderAppend append;
   append.entry.set_recorded_at_unix_ms(now_ms);
@@ -216,7 +209,7 @@ void Exchange::CommitOrders(std::vector<OrderAppend> batch) {
   {
     absl::MutexLock lock(&mu_);
     for (size_t i = 0; i < batch.size(); ++i) {
-      TrackPendingLocked(batch[i].entry.order_accepted().order(), -1);
+      RemovePendingLocked(batch[i].entry.order_accepted().order());
       // In index order; each returns once its entry is in the state.
       if (committed.status.ok()) committed.status = ApplyLocked(*first + i, batch[i].entry);
     }

@@ -68,9 +68,7 @@ absl::Status ExchangeState::ApplyOrderAccepted(uint64_t index, const v1::LedgerE
   ParticipantInterval& mine =
       by_participant_interval_[{record.order.participant_id(), record.order.interval_start()}];
   mine.order_ids.push_back(id);
-  ++mine.open.orders;
-  mine.open.side = record.order.side();
-  if (record.order.side() == v1::SELL) mine.open.sell_wh += record.order.quantity_wh();
+  mine.open.Add(record.order);
   orders_.emplace(id, std::move(record));
   return absl::OkStatus();
 }
@@ -87,10 +85,8 @@ absl::Status ExchangeState::ApplyOrderCancelled(uint64_t index, const v1::OrderC
   it->second.cancel_index = index;
   const v1::Order& order = it->second.order;
   if (!it->second.cleared) {
-    OpenPosition& open =
-        by_participant_interval_.at({order.participant_id(), order.interval_start()}).open;
-    --open.orders;
-    if (order.side() == v1::SELL) open.sell_wh -= order.quantity_wh();
+    by_participant_interval_.at({order.participant_id(), order.interval_start()})
+        .open.Remove(order);
   }
   return absl::OkStatus();
 }

@@ -56,6 +56,16 @@ struct OpenPosition {
   int64_t orders = 0;
   v1::Side side = v1::SIDE_UNSPECIFIED;  // of every such order (one side per interval)
   int64_t sell_wh = 0;                   // Σ quantity_wh of the SELLs
+
+  void Add(const v1::Order& order) {
+    ++orders;
+    side = order.side();
+    if (order.side() == v1::SELL) sell_wh += order.quantity_wh();
+  }
+  void Remove(const v1::Order& order) {
+    --orders;
+    if (order.side() == v1::SELL) sell_wh -= order.quantity_wh();
+  }
 };
 
 struct ExchangeOptions {
@@ -159,9 +169,10 @@ class Exchange {
   // One side per participant per interval, over open and pending orders.
   absl::Status CheckOneSideLocked(const v1::Order& order, const matching::Order& domain)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Counts an order as pending (direction +1, validated) or no longer (−1,
-  // durable or failed).
-  void TrackPendingLocked(const v1::Order& order, int direction) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts a validated order as pending, and no longer once it is durable
+  // (or failed to be).
+  void AddPendingLocked(const v1::Order& order) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemovePendingLocked(const v1::Order& order) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckSignatureLocked(const v1::SubmitOrderRequest& request,
                                     const v1::Participant& participant)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -187,7 +198,7 @@ class Exchange {
   absl::Mutex due_mu_;    // serializes RunDue
   mutable absl::Mutex mu_;
   std::unique_ptr<ExchangeState> state_ ABSL_GUARDED_BY(mu_);
-  // Orders and cancels validated but not yet durable, per interval.
+  // Orders and cancels validated but not yet durable.
   std::map<std::string, v1::Order> pending_orders_ ABSL_GUARDED_BY(mu_);
   // What the pending orders add per (participant, interval).
   std::map<std::pair<std::string, int64_t>, OpenPosition> pending_positions_ ABSL_GUARDED_BY(mu_);
