@@ -19,20 +19,12 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "peergrid/ledger/ledger.h"
+#include "peergrid/services/exchange_services.h"
 #include "peergrid/services/grpc_status.h"
 #include "peergrid/v1/audit.grpc.pb.h"
 #include "peergrid/v1/ledger.pb.h"
 
 namespace peergrid::services::audit_testing {
-
-inline v1::Checkpoint ToProto(const ledger::SignedCheckpoint& c) {
-  v1::Checkpoint out;
-  out.set_note(c.note);
-  out.set_origin(c.checkpoint.origin);
-  out.set_tree_size(c.checkpoint.tree_size);
-  out.set_root_hash(ledger::HashBytes(c.checkpoint.root));
-  return out;
-}
 
 class FixtureAuditService final : public v1::AuditService::Service {
  public:
@@ -62,7 +54,7 @@ class FixtureAuditService final : public v1::AuditService::Service {
                                                      ? log->LatestCheckpoint()
                                                      : log->CheckpointAt(request->tree_size());
     if (!c.ok()) return ToGrpcStatus(c.status());
-    *response = ToProto(*c);
+    *response = CheckpointToProto(*c);
     return grpc::Status::OK;
   }
 
@@ -74,7 +66,7 @@ class FixtureAuditService final : public v1::AuditService::Service {
     while (!context->IsCancelled()) {
       std::vector<v1::Checkpoint> out;
       for (const ledger::SignedCheckpoint& c : Current()->Checkpoints(sent)) {
-        out.push_back(ToProto(c));
+        out.push_back(CheckpointToProto(c));
       }
       {
         absl::MutexLock lock(&mu_);
@@ -160,7 +152,7 @@ class FixtureAuditService final : public v1::AuditService::Service {
       response->set_index(i);
       response->set_entry(entry);
       *response->mutable_inclusion() = *proof;
-      *response->mutable_checkpoint() = ToProto(*cp);
+      *response->mutable_checkpoint() = CheckpointToProto(*cp);
       response->set_verifier_key(log->verifier_key().ToString());
       return grpc::Status::OK;
     }

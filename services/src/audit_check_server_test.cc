@@ -6,8 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "audit_check_fixture_ledger.h"
-#include "audit_check_fixture_service.h"
+#include "audit_check_fixture_served.h"
 #include "audit_check_state.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -18,43 +17,21 @@
 namespace peergrid::services {
 namespace {
 
-using audit_testing::Edited;
-using audit_testing::FixtureAuditService;
 using audit_testing::LoopbackServer;
-using audit_testing::SimEntry;
 using audit_testing::SimOptions;
-using audit_testing::SimulatedMarket;
 using peergrid::testing::StatusIs;
 using ::testing::HasSubstr;
 
-class AuditServerTest : public ::testing::Test {
+class AuditServerTest : public audit_testing::ServedLedgerTest {
  protected:
+  AuditServerTest() : ServedLedgerTest("audit_server", 'v') {}
+
   void SetUp() override {
-    dir_ = peergrid::testing::FreshTempDir("audit_server");
-    std::ofstream(dir_ + "/key.pem") << key_.Pkcs8Pem();
     SimOptions options;
     options.seed = 9;
     options.missing_read_one_in = 4;
-    sim_ = SimulatedMarket(options).Generate();
-    half_ = sim_.size() / 2;
-    a_ = OpenLedger("a");
-    ASSERT_OK(audit_testing::WriteLedger(Slice(0, half_), a_.get()));
-    service_ = std::make_unique<FixtureAuditService>(a_.get());
-    server_ = std::make_unique<LoopbackServer>(service_.get());
-    stub_ = server_->Stub();
+    Serve(options);
     options_.state_file = dir_ + "/state.json";
-  }
-
-  std::unique_ptr<ledger::Ledger> OpenLedger(const std::string& name) {
-    ledger::LedgerOptions options;
-    options.origin = audit_testing::kTestOrigin;
-    options.key_file = dir_ + "/key.pem";
-    auto log = ledger::Ledger::Open(dir_ + "/" + name, options);
-    EXPECT_OK(log);
-    return log.ok() ? *std::move(log) : nullptr;
-  }
-  std::vector<SimEntry> Slice(size_t from, size_t to) const {
-    return {sim_.begin() + static_cast<int64_t>(from), sim_.begin() + static_cast<int64_t>(to)};
   }
   AuditReport Audit() {
     absl::StatusOr<AuditReport> r =
@@ -62,27 +39,10 @@ class AuditServerTest : public ::testing::Test {
     EXPECT_OK(r);
     return r.ok() ? *r : AuditReport{};
   }
-  std::unique_ptr<ledger::Ledger> Fork(size_t size) {
-    std::vector<SimEntry> forked = Slice(0, size);
-    forked[1] = Edited(forked[1], [](v1::LedgerEntry& e) {
-      e.set_recorded_at_unix_ms(e.recorded_at_unix_ms() + 1);
-    });
-    auto b = OpenLedger("b");
-    EXPECT_OK(audit_testing::WriteLedger(forked, b.get()));
-    return b;
-  }
   static uint64_t Verified(const AuditReport& r, AuditCheck c) {
     return r.counts[static_cast<size_t>(c)].verified;
   }
 
-  std::string dir_;
-  ledger::Signer key_ = audit_testing::TestSigner('v');
-  std::vector<SimEntry> sim_;
-  size_t half_ = 0;
-  std::unique_ptr<ledger::Ledger> a_;
-  std::unique_ptr<FixtureAuditService> service_;
-  std::unique_ptr<LoopbackServer> server_;
-  std::unique_ptr<v1::AuditService::Stub> stub_;
   AuditOptions options_;
 };
 
@@ -125,7 +85,7 @@ TEST_F(AuditServerTest, TwoCheckpointsOfTheSameSizeInTheHistoryAreAFork) {
   std::vector<ledger::SignedCheckpoint> history = a_->Checkpoints(0);
   const uint64_t s = history[history.size() / 2].checkpoint.tree_size;
   std::unique_ptr<ledger::Ledger> b = Fork(s);
-  service_->Announce(audit_testing::ToProto(b->LatestCheckpoint().value()));
+  service_->Announce(CheckpointToProto(b->LatestCheckpoint().value()));
   options_.state_file.clear();
   AuditReport r = Audit();
   ASSERT_FALSE(r.ok());

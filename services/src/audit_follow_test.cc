@@ -11,8 +11,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "audit_check_fixture_ledger.h"
-#include "audit_check_fixture_service.h"
+#include "audit_check_fixture_served.h"
 #include "audit_check_state.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -23,59 +22,29 @@ namespace peergrid::services {
 namespace {
 
 using audit_testing::Edited;
-using audit_testing::FixtureAuditService;
-using audit_testing::LoopbackServer;
 using audit_testing::SimEntry;
 using audit_testing::SimOptions;
-using audit_testing::SimulatedMarket;
 using peergrid::testing::StatusIs;
 using ::testing::HasSubstr;
 
-class AuditFollowTest : public ::testing::Test {
+class AuditFollowTest : public audit_testing::ServedLedgerTest {
  protected:
+  AuditFollowTest() : ServedLedgerTest("audit_follow", 'f') {}
+
   void SetUp() override {
-    dir_ = peergrid::testing::FreshTempDir("audit_follow");
-    std::ofstream(dir_ + "/key.pem") << key_.Pkcs8Pem();
     SimOptions options;
     options.seed = 5;
-    sim_ = SimulatedMarket(options).Generate();
-    half_ = sim_.size() / 2;
-    a_ = OpenLedger("a");
-    ASSERT_OK(audit_testing::WriteLedger(Slice(sim_, 0, half_), a_.get()));
-    service_ = std::make_unique<FixtureAuditService>(a_.get());
-    server_ = std::make_unique<LoopbackServer>(service_.get());
-    stub_ = server_->Stub();
+    Serve(options);
     options_.out_dir = dir_ + "/mirror";
     options_.log = [this](absl::string_view line) { lines_.emplace_back(line); };
   }
 
-  std::unique_ptr<ledger::Ledger> OpenLedger(const std::string& name) {
-    ledger::LedgerOptions options;
-    options.origin = audit_testing::kTestOrigin;
-    options.key_file = dir_ + "/key.pem";
-    auto log = ledger::Ledger::Open(dir_ + "/" + name, options);
-    EXPECT_OK(log);
-    return log.ok() ? *std::move(log) : nullptr;
-  }
-  static std::vector<SimEntry> Slice(const std::vector<SimEntry>& v, size_t from, size_t to) {
-    return {v.begin() + static_cast<int64_t>(from), v.begin() + static_cast<int64_t>(to)};
-  }
   std::unique_ptr<AuditFollower> Follower(bool once) {
     FollowOptions options = options_;
     options.once = once;
     auto f = AuditFollower::Open(key_.verifier(), options);
     EXPECT_OK(f);
     return f.ok() ? *std::move(f) : nullptr;
-  }
-  // A ledger with the same key and the same market, but entry 1 differs.
-  std::unique_ptr<ledger::Ledger> Fork(size_t size) {
-    std::vector<SimEntry> forked = Slice(sim_, 0, size);
-    forked[1] = Edited(forked[1], [](v1::LedgerEntry& e) {
-      e.set_recorded_at_unix_ms(e.recorded_at_unix_ms() + 1);
-    });
-    auto b = OpenLedger("b");
-    EXPECT_OK(audit_testing::WriteLedger(forked, b.get()));
-    return b;
   }
   bool Logged(absl::string_view what) {
     for (const std::string& l : lines_) {
@@ -84,14 +53,6 @@ class AuditFollowTest : public ::testing::Test {
     return false;
   }
 
-  std::string dir_;
-  ledger::Signer key_ = audit_testing::TestSigner('f');
-  std::vector<SimEntry> sim_;
-  size_t half_ = 0;
-  std::unique_ptr<ledger::Ledger> a_;
-  std::unique_ptr<FixtureAuditService> service_;
-  std::unique_ptr<LoopbackServer> server_;
-  std::unique_ptr<v1::AuditService::Stub> stub_;
   FollowOptions options_;
   std::vector<std::string> lines_;
 };
@@ -99,7 +60,7 @@ class AuditFollowTest : public ::testing::Test {
 TEST_F(AuditFollowTest, FollowsAGrowingLogAndKeepsAVerifiedExport) {
   std::unique_ptr<AuditFollower> f = Follower(/*once=*/false);
   ASSERT_NE(f, nullptr);
-  ASSERT_OK(f->Sync(stub_.get(), audit_testing::ToProto(a_->LatestCheckpoint().value())));
+  ASSERT_OK(f->Sync(stub_.get(), CheckpointToProto(a_->LatestCheckpoint().value())));
   EXPECT_EQ(f->size(), half_);
 
   // The exchange keeps going while the mirror watches.
@@ -110,7 +71,7 @@ TEST_F(AuditFollowTest, FollowsAGrowingLogAndKeepsAVerifiedExport) {
   ASSERT_OK(follower);
   absl::Status run;
   std::thread watcher([&] { run = (*follower)->Run(stub_.get()); });
-  ASSERT_OK(audit_testing::WriteLedger(Slice(sim_, half_, sim_.size()), a_.get()));
+  ASSERT_OK(audit_testing::WriteLedger(Slice(half_, sim_.size()), a_.get()));
   watcher.join();
   ASSERT_OK(run);
   EXPECT_EQ((*follower)->size(), sim_.size());
@@ -138,7 +99,7 @@ TEST_F(AuditFollowTest, ReopeningReverifiesTheMirrorAndDropsUnverifiedEntries) {
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->size(), half_);
   EXPECT_TRUE(f->report().ok()) << AuditReportText(f->report());
-  ASSERT_OK(audit_testing::WriteLedger(Slice(sim_, half_, sim_.size()), a_.get()));
+  ASSERT_OK(audit_testing::WriteLedger(Slice(half_, sim_.size()), a_.get()));
   ASSERT_OK(f->Run(stub_.get()));
   EXPECT_EQ(f->size(), sim_.size());
 }
@@ -180,7 +141,7 @@ TEST_F(AuditFollowTest, TwoCheckpointsOfTheSameSizeAreAFork) {
   ASSERT_OK(f->Run(stub_.get()));
   std::unique_ptr<ledger::Ledger> b = Fork(half_);
   service_->SetLedger(b.get());
-  EXPECT_THAT(f->Sync(stub_.get(), audit_testing::ToProto(b->LatestCheckpoint().value())),
+  EXPECT_THAT(f->Sync(stub_.get(), CheckpointToProto(b->LatestCheckpoint().value())),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("two checkpoints of the same size")));
   EXPECT_TRUE(Logged(absl::StrCat("LOG FORK DETECTED at tree size ", half_)));
 }
