@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "peergrid/services/grpc_status.h"
 
 namespace peergrid::ctl {
 
@@ -21,10 +22,8 @@ std::shared_ptr<grpc::Channel> Connect(const ServerOptions& options) {
 }
 
 std::unique_ptr<grpc::ClientContext> Context(const ServerOptions& options) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::milliseconds(static_cast<int64_t>(options.timeout_s * 1000)));
-  return context;
+  return services::ContextWithDeadline(
+      absl::Milliseconds(static_cast<int64_t>(options.timeout_s * 1000)));
 }
 
 void PrintJson(const google::protobuf::Message& message) {

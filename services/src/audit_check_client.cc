@@ -11,13 +11,7 @@
 namespace peergrid::services::audit_internal {
 namespace {
 
-constexpr auto kRpcDeadline = std::chrono::seconds(30);
-
-std::unique_ptr<grpc::ClientContext> Deadline(std::chrono::system_clock::duration d) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + d);
-  return context;
-}
+constexpr absl::Duration kRpcDeadline = absl::Seconds(30);
 
 absl::Status Failed(absl::string_view what, const grpc::Status& status) {
   absl::Status s = FromGrpcStatus(status);
@@ -31,7 +25,7 @@ absl::StatusOr<v1::Checkpoint> FetchCheckpoint(v1::AuditService::StubInterface* 
   v1::GetCheckpointRequest request;
   request.set_tree_size(tree_size);
   v1::Checkpoint checkpoint;
-  auto context = Deadline(kRpcDeadline);
+  auto context = ContextWithDeadline(kRpcDeadline);
   grpc::Status status = stub->GetCheckpoint(context.get(), request, &checkpoint);
   if (!status.ok()) return Failed(absl::StrCat("GetCheckpoint(", tree_size, ")"), status);
   return checkpoint;
@@ -50,7 +44,7 @@ absl::StatusOr<std::vector<v1::Checkpoint>> FetchCheckpointHistory(
   if (up_to == 1) return out;
   v1::WatchCheckpointsRequest request;
   request.set_after_tree_size(1);
-  auto context = Deadline(absl::ToChronoSeconds(wait));
+  auto context = ContextWithDeadline(absl::Trunc(wait, absl::Seconds(1)));
   std::unique_ptr<grpc::ClientReaderInterface<v1::Checkpoint>> reader =
       stub->WatchCheckpoints(context.get(), request);
   v1::Checkpoint checkpoint;
@@ -78,7 +72,7 @@ absl::Status FetchEntries(v1::AuditService::StubInterface* stub, uint64_t start,
   request.set_start(start);
   request.set_end(end);
   v1::GetEntriesResponse response;
-  auto context = Deadline(kRpcDeadline);
+  auto context = ContextWithDeadline(kRpcDeadline);
   const std::string what = absl::StrCat("GetEntries [", start, ", ", end, ")");
   grpc::Status status = stub->GetEntries(context.get(), request, &response);
   if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED && end - start > 1) {
@@ -100,7 +94,7 @@ absl::StatusOr<std::vector<ledger::Hash>> FetchConsistencyProof(
   request.set_from_size(from_size);
   request.set_to_size(to_size);
   v1::ConsistencyProof response;
-  auto context = Deadline(kRpcDeadline);
+  auto context = ContextWithDeadline(kRpcDeadline);
   const std::string what = absl::StrCat("GetConsistencyProof(", from_size, ", ", to_size, ")");
   grpc::Status status = stub->GetConsistencyProof(context.get(), request, &response);
   if (!status.ok()) return Failed(what, status);

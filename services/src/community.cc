@@ -24,12 +24,6 @@ namespace {
 constexpr int64_t kUtcOffsetS = 9 * 3600;  // KST
 constexpr int64_t kIntervalS = 900;
 
-std::unique_ptr<grpc::ClientContext> Deadline(absl::Duration d) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + d));
-  return context;
-}
-
 }  // namespace
 
 Community::Community(CommunityOptions options) : options_(std::move(options)) {}
@@ -218,7 +212,8 @@ absl::Status Community::Register() {
   tariff.mutable_tariff()->set_feed_in_price_mcu_per_kwh(options_.feed_in_mcu_per_kwh);
   tariff.mutable_tariff()->set_retail_price_mcu_per_kwh(options_.retail_mcu_per_kwh);
   PEERGRID_RETURN_IF_ERROR(
-      check("set tariff", admin->SetTariff(Deadline(absl::Seconds(10)).get(), tariff, &response)));
+      check("set tariff",
+            admin->SetTariff(ContextWithDeadline(absl::Seconds(10)).get(), tariff, &response)));
   for (int h = 1; h <= options_.hubs; ++h) {
     PEERGRID_ASSIGN_OR_RETURN(HubNodeConfig config,
                               ParseHubConfig(HubConfig(h), absl::StrCat("hub-", h, " config")));
@@ -230,8 +225,9 @@ absl::Status Community::Register() {
     hub.mutable_hub()->set_latitude_deg(config.sim.site.latitude_deg);
     hub.mutable_hub()->set_longitude_deg(config.sim.site.longitude_deg);
     hub.mutable_hub()->set_reporting_period_s(options_.reporting_period_s);
-    PEERGRID_RETURN_IF_ERROR(check(
-        "register hub", admin->RegisterHub(Deadline(absl::Seconds(10)).get(), hub, &response)));
+    PEERGRID_RETURN_IF_ERROR(
+        check("register hub",
+              admin->RegisterHub(ContextWithDeadline(absl::Seconds(10)).get(), hub, &response)));
     std::vector<v1::Participant> participants;
     for (const hub::HouseholdSpec& household : config.sim.households) {
       v1::Participant p;
@@ -256,7 +252,8 @@ absl::Status Community::Register() {
       *request.mutable_participant() = p;
       PEERGRID_RETURN_IF_ERROR(
           check("register participant",
-                admin->RegisterParticipant(Deadline(absl::Seconds(10)).get(), request, &response)));
+                admin->RegisterParticipant(ContextWithDeadline(absl::Seconds(10)).get(), request,
+                                           &response)));
       participants_.push_back(p.participant_id());
       registered_.push_back(p);
     }

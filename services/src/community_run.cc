@@ -22,12 +22,6 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
   return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
 }
 
-std::unique_ptr<grpc::ClientContext> Deadline(absl::Duration d) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + d));
-  return context;
-}
-
 }  // namespace
 
 absl::Status Community::RunDay(const std::function<void(const IntervalProgress&)>& progress,
@@ -55,7 +49,7 @@ absl::Status Community::RunDay(const std::function<void(const IntervalProgress&)
       request.set_interval_start(t);
       v1::IntervalResult result;
       grpc::Status status =
-          market->GetIntervalResult(Deadline(absl::Seconds(5)).get(), request, &result);
+          market->GetIntervalResult(ContextWithDeadline(absl::Seconds(5)).get(), request, &result);
       if (!status.ok() ||
           (result.phase() != v1::PHASE_CLEARED && result.phase() != v1::PHASE_SETTLED)) {
         break;
@@ -73,7 +67,8 @@ absl::Status Community::RunDay(const std::function<void(const IntervalProgress&)
       p.event.set_ledger_index(result.clearing_index().value());
       v1::Zone zone;
       auto admin = v1::AdminService::NewStub(Channel(exchange_address_));
-      if (admin->GetZone(Deadline(absl::Seconds(5)).get(), v1::GetZoneRequest(), &zone).ok()) {
+      if (admin->GetZone(ContextWithDeadline(absl::Seconds(5)).get(), v1::GetZoneRequest(), &zone)
+              .ok()) {
         p.ledger_size = zone.ledger_size();
       }
       if (progress) progress(p);
@@ -83,7 +78,8 @@ absl::Status Community::RunDay(const std::function<void(const IntervalProgress&)
       v1::GetIntervalResultRequest request;
       request.set_interval_start(last);
       v1::IntervalResult result;
-      if (market->GetIntervalResult(Deadline(absl::Seconds(5)).get(), request, &result).ok() &&
+      if (market->GetIntervalResult(ContextWithDeadline(absl::Seconds(5)).get(), request, &result)
+              .ok() &&
           result.phase() == v1::PHASE_SETTLED) {
         return absl::OkStatus();
       }
@@ -99,7 +95,8 @@ absl::Status Community::WaitForCleared(int64_t interval_start, absl::Duration ti
     v1::GetIntervalResultRequest request;
     request.set_interval_start(interval_start);
     v1::IntervalResult result;
-    if (market->GetIntervalResult(Deadline(absl::Seconds(5)).get(), request, &result).ok() &&
+    if (market->GetIntervalResult(ContextWithDeadline(absl::Seconds(5)).get(), request, &result)
+            .ok() &&
         (result.phase() == v1::PHASE_CLEARED || result.phase() == v1::PHASE_SETTLED)) {
       return absl::OkStatus();
     }
@@ -120,7 +117,7 @@ absl::StatusOr<DaySummary> Community::Summarize() {
     request.set_interval_start(day_start_s_ + i * kIntervalS);
     v1::IntervalResult result;
     PEERGRID_RETURN_IF_ERROR(FromGrpcStatus(
-        market->GetIntervalResult(Deadline(absl::Seconds(10)).get(), request, &result)));
+        market->GetIntervalResult(ContextWithDeadline(absl::Seconds(10)).get(), request, &result)));
     if (result.phase() == v1::PHASE_CLEARED || result.phase() == v1::PHASE_SETTLED) {
       ++summary.intervals_cleared;
       summary.p2p_traded_wh += result.clearing().volume_wh();
@@ -143,15 +140,15 @@ absl::StatusOr<DaySummary> Community::Summarize() {
   }
   auto operators = v1::OperatorService::NewStub(Channel(exchange_address_));
   v1::ListHubsResponse hubs;
-  PEERGRID_RETURN_IF_ERROR(FromGrpcStatus(
-      operators->ListHubs(Deadline(absl::Seconds(10)).get(), v1::ListHubsRequest(), &hubs)));
+  PEERGRID_RETURN_IF_ERROR(FromGrpcStatus(operators->ListHubs(
+      ContextWithDeadline(absl::Seconds(10)).get(), v1::ListHubsRequest(), &hubs)));
   int64_t capacity_wh = 0;
   for (const v1::HubSummary& hub : hubs.hubs()) {
     v1::GetHubRequest request;
     request.set_hub_id(hub.hub().hub_id());
     v1::HubStatus status;
-    PEERGRID_RETURN_IF_ERROR(
-        FromGrpcStatus(operators->GetHub(Deadline(absl::Seconds(10)).get(), request, &status)));
+    PEERGRID_RETURN_IF_ERROR(FromGrpcStatus(
+        operators->GetHub(ContextWithDeadline(absl::Seconds(10)).get(), request, &status)));
     for (const v1::MeterReading& meter : status.meters()) {
       summary.pv_wh += meter.pv_wh();
       summary.consumption_wh += meter.pv_wh() + meter.import_wh() - meter.export_wh();
@@ -175,7 +172,7 @@ absl::StatusOr<DaySummary> Community::Summarize() {
   auto admin = v1::AdminService::NewStub(Channel(exchange_address_));
   v1::Zone zone;
   PEERGRID_RETURN_IF_ERROR(FromGrpcStatus(
-      admin->GetZone(Deadline(absl::Seconds(10)).get(), v1::GetZoneRequest(), &zone)));
+      admin->GetZone(ContextWithDeadline(absl::Seconds(10)).get(), v1::GetZoneRequest(), &zone)));
   summary.ledger_size = zone.ledger_size();
   return summary;
 }

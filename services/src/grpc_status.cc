@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "absl/time/clock.h"
+
 namespace peergrid::services {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -12,6 +14,12 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return context;
 }
 
 }  // namespace peergrid::services

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/time/clock.h"
+#include "peergrid/services/grpc_status.h"
 #include "peergrid/services/json_log.h"
 #include "peergrid/services/market_convert.h"
 #include "peergrid/v1/admin.grpc.pb.h"
@@ -17,12 +18,6 @@ namespace {
 // Revise an order when the new quantity differs from the placed one by more
 // than this share of it.
 constexpr double kReviseShare = 0.25;
-
-std::unique_ptr<grpc::ClientContext> Deadline(absl::Duration d) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + d));
-  return context;
-}
 
 bool Differs(const matching::Order& placed, const matching::Order& fresh) {
   if (placed.side != fresh.side) return true;
@@ -86,7 +81,7 @@ bool HubTrader::RefreshZone() {
   auto admin = v1::AdminService::NewStub(channel_);
   v1::Zone zone;
   grpc::Status status =
-      admin->GetZone(Deadline(absl::Seconds(5)).get(), v1::GetZoneRequest(), &zone);
+      admin->GetZone(ContextWithDeadline(absl::Seconds(5)).get(), v1::GetZoneRequest(), &zone);
   if (!status.ok() || zone.tariff().retail_price_mcu_per_kwh() <= 0) return false;
   hub::MarketView view;
   view.tariff = matching::Tariff{PriceMcuPerKwh(zone.tariff().feed_in_price_mcu_per_kwh()),
@@ -232,7 +227,8 @@ void HubTrader::Cancel(const std::vector<matching::Order>& orders) {
     request.set_order_id(order.order_id.value());
     request.set_participant_id(order.participant_id.value());
     v1::CancelOrderResponse response;
-    if (market_->CancelOrder(Deadline(absl::Seconds(5)).get(), request, &response).ok()) {
+    if (market_->CancelOrder(ContextWithDeadline(absl::Seconds(5)).get(), request, &response)
+            .ok()) {
       ++cancelled;
     }
   }
