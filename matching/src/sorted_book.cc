@@ -224,7 +224,22 @@ absl::StatusOr<SortedBook> SortedBook::Build(int64_t interval_start, absl::Span<
   const uint64_t seq_span = n == 0 ? 0 : scan.max_seq - scan.min_seq;
   const int seq_bits = std::bit_width(seq_span);
   const size_t nb = scan.num_buys;
-  auto identity = [](uint64_t k) { return k; };
+  absl::Span<uint64_t> keys = scan.id_hash.span();  // Spent: one key per order, below.
+  // Sorts each side's keys (BUYs in keys[0, nb), SELLs after them) on their
+  // `sort_bits` bits above the low `drop_bits`, then gathers each key's ref,
+  // source[key & index_mask], into `refs` in auction order: independent
+  // loads, which the memory system overlaps.
+  auto sort_and_gather = [&](int drop_bits, int sort_bits, uint64_t index_mask,
+                             absl::Span<const uint64_t> source, Words refs) {
+    auto above = [drop_bits](uint64_t k) { return k >> drop_bits; };
+    sorted.buys_ = RadixSort(keys.subspan(0, nb), scratch.span().subspan(0, nb), above, sort_bits);
+    sorted.sells_ = RadixSort(keys.subspan(nb), scratch.span().subspan(nb), above, sort_bits);
+    for (size_t i = 0; i < nb; ++i) refs[i] = source[sorted.buys_[i] & index_mask];
+    for (size_t i = 0; i < n - nb; ++i) refs[nb + i] = source[sorted.sells_[i] & index_mask];
+    sorted.keys_ = std::move(scan.id_hash);
+    sorted.scratch_ = std::move(scratch);
+    sorted.refs_ = std::move(refs);
+  };
   if (n > 0 && seq_span < std::max<uint64_t>(64 * uint64_t{n}, uint64_t{1} << 16) &&
       price_bits + seq_bits + position_bits <= 64) {
     // Dense seqs (an interval's ledger indices): a key holds the price part,
@@ -234,7 +249,6 @@ absl::StatusOr<SortedBook> SortedBook::Build(int64_t interval_start, absl::Span<
     // the position orders by price, then seq. No ranks needed.
     PEERGRID_RETURN_IF_ERROR(CheckSeqsByBitmap(book, scan));
     sorted.rank_bits_ = seq_bits + position_bits;
-    absl::Span<uint64_t> keys = scan.id_hash.span();                     // Spent.
     absl::Span<uint64_t> quantity_position = scan.part_quantity.span();  // Becomes that.
     size_t next_buy = 0;
     size_t next_sell = nb;
@@ -245,20 +259,8 @@ absl::StatusOr<SortedBook> SortedBook::Build(int64_t interval_start, absl::Span<
                    ((scan.seq[i] - scan.min_seq) << position_bits) | i;
       quantity_position[i] = ((pq & kLow31) << 32) | i;
     }
-    auto above_position = [position_bits](uint64_t k) { return k >> position_bits; };
-    sorted.buys_ = RadixSort(keys.subspan(0, nb), scratch.span().subspan(0, nb), above_position,
-                             price_bits + seq_bits);
-    sorted.sells_ = RadixSort(keys.subspan(nb), scratch.span().subspan(nb), above_position,
-                              price_bits + seq_bits);
-    const uint64_t position_mask = (uint64_t{1} << position_bits) - 1;
-    absl::Span<uint64_t> refs = scan.participant_key.span();  // Spent.
-    for (size_t i = 0; i < nb; ++i) refs[i] = quantity_position[sorted.buys_[i] & position_mask];
-    for (size_t i = 0; i < n - nb; ++i) {
-      refs[nb + i] = quantity_position[sorted.sells_[i] & position_mask];
-    }
-    sorted.keys_ = std::move(scan.id_hash);
-    sorted.scratch_ = std::move(scratch);
-    sorted.refs_ = std::move(scan.participant_key);
+    sort_and_gather(position_bits, price_bits + seq_bits, (uint64_t{1} << position_bits) - 1,
+                    quantity_position, std::move(scan.participant_key));  // Spent.
     return sorted;
   }
 
@@ -266,15 +268,12 @@ absl::StatusOr<SortedBook> SortedBook::Build(int64_t interval_start, absl::Span<
   Words by_rank = std::move(scan.participant_key);  // Spent: position, then ref, by rank.
   PEERGRID_RETURN_IF_ERROR(RankBySeq(book, scan, scratch.span(), by_rank.span()));
 
-  // One key per order, BUYs in keys[0, num_buys), SELLs after them:
-  // (price part − min part) << rank bits | rank, as narrow as the book allows
-  // so that the radix sort makes few passes.
+  // One key per order: (price part − min part) << rank bits | rank, as
+  // narrow as the book allows so that the radix sort makes few passes.
   sorted.rank_bits_ = position_bits;  // Ranks take as many bits as positions.
-  const int key_bits = sorted.rank_bits_ + price_bits;
-  absl::Span<uint64_t> keys = scan.id_hash.span();  // Spent.
   const absl::Span<const uint64_t> part_quantity = scan.part_quantity.span();
   size_t next_buy = 0;
-  size_t next_sell = scan.num_buys;
+  size_t next_sell = nb;
   constexpr size_t kPrefetch = 16;  // Distance of the random reads below.
   for (size_t rank = 0; rank < n; ++rank) {
     if (rank + kPrefetch < n) __builtin_prefetch(&part_quantity[by_rank[rank + kPrefetch]]);
@@ -284,16 +283,8 @@ absl::StatusOr<SortedBook> SortedBook::Build(int64_t interval_start, absl::Span<
     const size_t slot = (pq & kSellBit) ? next_sell++ : next_buy++;
     keys[slot] = (((pq >> 32) - scan.min_part) << sorted.rank_bits_) | rank;
   }
-  sorted.buys_ = RadixSort(keys.subspan(0, nb), scratch.span().subspan(0, nb), identity, key_bits);
-  sorted.sells_ = RadixSort(keys.subspan(nb), scratch.span().subspan(nb), identity, key_bits);
-  // Gather each key's ref: independent loads, which the memory system overlaps.
-  const uint64_t rank_mask = (uint64_t{1} << sorted.rank_bits_) - 1;
-  absl::Span<uint64_t> refs = scan.part_quantity.span();  // Spent.
-  for (size_t i = 0; i < nb; ++i) refs[i] = by_rank[sorted.buys_[i] & rank_mask];
-  for (size_t i = 0; i < n - nb; ++i) refs[nb + i] = by_rank[sorted.sells_[i] & rank_mask];
-  sorted.keys_ = std::move(scan.id_hash);
-  sorted.scratch_ = std::move(scratch);
-  sorted.refs_ = std::move(scan.part_quantity);
+  sort_and_gather(0, sorted.rank_bits_ + price_bits, (uint64_t{1} << sorted.rank_bits_) - 1,
+                  by_rank.span(), std::move(scan.part_quantity));  // Spent.
   return sorted;
 }
 
