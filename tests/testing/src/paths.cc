@@ -11,8 +11,14 @@
 namespace peergrid::testing {
 
 std::string VectorsDir() {
-  if (const char* env = std::getenv("PEERGRID_VECTORS_DIR")) return env;
-  return PEERGRID_VECTORS_DIR;
+  const char* env = std::getenv("PEERGRID_VECTORS_DIR");
+  const std::string dir = env != nullptr ? env : PEERGRID_VECTORS_DIR;
+  if (!std::filesystem::is_directory(dir)) {
+    ADD_FAILURE() << "third-party test vectors not found at " << dir
+                  << ": they live in ../shared/vectors beside the checkout; set "
+                     "PEERGRID_VECTORS_DIR to read them from elsewhere";
+  }
+  return dir;
 }
 std::string BinaryDir() { return PEERGRID_BINARY_DIR; }
 std::string SourceDir() { return PEERGRID_SOURCE_DIR; }

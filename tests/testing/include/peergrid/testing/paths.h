@@ -7,7 +7,8 @@
 
 namespace peergrid::testing {
 
-// Returns ../shared/vectors relative to the source tree (or $PEERGRID_VECTORS_DIR).
+// Returns ../shared/vectors relative to the source tree (or $PEERGRID_VECTORS_DIR);
+// a missing directory fails the calling test with a message saying where to look.
 std::string VectorsDir();
 // Returns the CMake build directory (binaries live in its subfolders).
 std::string BinaryDir();
