@@ -25,19 +25,19 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "peergrid/audit/audit.h"
+#include "peergrid/audit/testing/fixture_ledger.h"
+#include "peergrid/audit/testing/fixture_service.h"
 #include "peergrid/ledger/ledger.h"
-#include "peergrid/services/audit.h"
-#include "services/src/audit_check_fixture_ledger.h"
-#include "services/src/audit_check_fixture_service.h"
 
 ABSL_FLAG(uint64_t, entries, 1'000'000, "ledger size to audit");
 ABSL_FLAG(std::string, dir, "/tmp/peergrid-audit-bench", "where the ledger and export live");
 ABSL_FLAG(bool, server, true, "also time the audit over gRPC");
 
-namespace peergrid::services {
+namespace peergrid::bench {
 namespace {
 
-using audit_testing::SimEntry;
+using audit::testing::SimEntry;
 
 constexpr int kHubs = 3, kHouseholds = 100;
 
@@ -50,14 +50,14 @@ long PeakRssMb() {
 }
 
 std::vector<SimEntry> Generate(uint64_t entries) {
-  audit_testing::SimOptions options;
+  audit::testing::SimOptions options;
   options.hubs = kHubs;
   options.households_per_hub = kHouseholds;
   options.intervals = static_cast<int>(entries / 280 + 2);
   options.missing_read_one_in = 3000;  // about one late read per 10 intervals
   options.rotate_after_interval = options.intervals / 2;
   options.seed = 2026;
-  std::vector<SimEntry> sim = audit_testing::SimulatedMarket(options).Generate();
+  std::vector<SimEntry> sim = audit::testing::SimulatedMarket(options).Generate();
   if (sim.size() > entries) sim.resize(entries);
   return sim;
 }
@@ -76,10 +76,10 @@ absl::StatusOr<std::string> Prepare(const std::string& dir, uint64_t entries,
   t = absl::Now();
   std::ofstream(dir + "/key.pem") << first.Pkcs8Pem();
   ledger::LedgerOptions options;
-  options.origin = audit_testing::kTestOrigin;
+  options.origin = audit::testing::kTestOrigin;
   options.key_file = dir + "/key.pem";
   PEERGRID_ASSIGN_OR_RETURN(auto log, ledger::Ledger::Open(dir + "/db", options));
-  PEERGRID_RETURN_IF_ERROR(audit_testing::WriteLedger(sim, log.get(), &second));
+  PEERGRID_RETURN_IF_ERROR(audit::testing::WriteLedger(sim, log.get(), &second));
   std::printf("wrote the ledger (%llu entries, %zu checkpoints) in %.1f s\n",
               static_cast<unsigned long long>(log->Size()), log->Checkpoints(0).size(), Seconds(t));
   t = absl::Now();
@@ -90,7 +90,7 @@ absl::StatusOr<std::string> Prepare(const std::string& dir, uint64_t entries,
   return out;
 }
 
-void Print(const char* what, const AuditReport& r) {
+void Print(const char* what, const audit::AuditReport& r) {
   std::printf(
       "%s: %s, %llu entries, %llu checkpoints, %llu intervals cleared, %llu settled, %llu "
       "corrections, %llu orders, %llu fills, %llu bills, %llu key rotation(s)\n"
@@ -103,20 +103,21 @@ void Print(const char* what, const AuditReport& r) {
       static_cast<unsigned long long>(r.fills), static_cast<unsigned long long>(r.bills),
       static_cast<unsigned long long>(r.key_rotations), r.seconds,
       static_cast<double>(r.entries) / r.seconds, PeakRssMb());
-  if (!r.ok()) std::printf("%s", AuditReportText(r).c_str());
+  if (!r.ok()) std::printf("%s", audit::AuditReportText(r).c_str());
 }
 
 int Main() {
   const uint64_t entries = absl::GetFlag(FLAGS_entries);
   const std::string dir = absl::GetFlag(FLAGS_dir);
-  const ledger::Signer first = audit_testing::TestSigner('1');
-  const ledger::Signer second = audit_testing::TestSigner('2');
+  const ledger::Signer first = audit::testing::TestSigner('1');
+  const ledger::Signer second = audit::testing::TestSigner('2');
   absl::StatusOr<std::string> out = Prepare(dir, entries, first, second);
   if (!out.ok()) {
     std::fprintf(stderr, "audit_bench: %s\n", std::string(out.status().message()).c_str());
     return 1;
   }
-  absl::StatusOr<AuditReport> offline = AuditExport(*out, first.verifier(), AuditOptions{});
+  absl::StatusOr<audit::AuditReport> offline =
+      audit::AuditExport(*out, first.verifier(), audit::AuditOptions{});
   if (!offline.ok()) {
     std::fprintf(stderr, "audit_bench: %s\n", std::string(offline.status().message()).c_str());
     return 1;
@@ -128,11 +129,11 @@ int Main() {
   options.read_only = true;
   absl::StatusOr<std::unique_ptr<ledger::Ledger>> log = ledger::Ledger::Open(dir + "/db", options);
   if (!log.ok()) return 1;
-  audit_testing::FixtureAuditService service(log->get());
-  audit_testing::LoopbackServer server(&service);
+  audit::testing::FixtureAuditService service(log->get());
+  audit::testing::LoopbackServer server(&service);
   auto stub = server.Stub();
-  absl::StatusOr<AuditReport> online =
-      AuditServer(stub.get(), server.address(), first.verifier(), AuditOptions{});
+  absl::StatusOr<audit::AuditReport> online =
+      audit::AuditServer(stub.get(), server.address(), first.verifier(), audit::AuditOptions{});
   if (!online.ok()) {
     std::fprintf(stderr, "audit_bench: %s\n", std::string(online.status().message()).c_str());
     return 1;
@@ -142,9 +143,9 @@ int Main() {
 }
 
 }  // namespace
-}  // namespace peergrid::services
+}  // namespace peergrid::bench
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  return peergrid::services::Main();
+  return peergrid::bench::Main();
 }

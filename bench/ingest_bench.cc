@@ -21,9 +21,9 @@
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "peergrid/common/clock.h"
-#include "peergrid/services/hub_directory.h"
-#include "peergrid/services/hub_service.h"
-#include "peergrid/services/telemetry_store.h"
+#include "peergrid/exchange/hub_directory.h"
+#include "peergrid/server/hub_service.h"
+#include "peergrid/telemetry/telemetry_store.h"
 #include "peergrid/v1/hub.grpc.pb.h"
 
 ABSL_FLAG(int, messages, 20000, "messages per hub stream");
@@ -35,9 +35,9 @@ ABSL_FLAG(std::string, dir, "/tmp/peergrid-ingest-bench", "scratch directory (wi
 namespace peergrid {
 namespace {
 
-using services::HubServiceImpl;
-using services::InMemoryHubDirectory;
-using services::TelemetryStore;
+using exchange::InMemoryHubDirectory;
+using server::HubServiceImpl;
+using telemetry::TelemetryStore;
 
 std::vector<v1::HubReport> MakeReports(const std::string& hub_id, int count, int readings) {
   std::vector<v1::HubReport> out(count);
@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
 
-  InMemoryHubDirectory directory;
+  exchange::InMemoryHubDirectory directory;
   std::vector<std::vector<v1::HubReport>> per_hub;
   for (int h = 0; h < hubs; ++h) {
     v1::Hub hub;
@@ -165,12 +165,12 @@ int main(int argc, char** argv) {
   for (int round = 0; round < absl::GetFlag(FLAGS_rounds); ++round) {
     bare_runs.push_back(Run(&bare, per_hub));
     const std::string store_dir = absl::StrCat(dir, "/telemetry-", round);
-    auto store = TelemetryStore::Open(store_dir);
+    auto store = telemetry::TelemetryStore::Open(store_dir);
     if (!store.ok()) {
       std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
       return 1;
     }
-    HubServiceImpl durable(store->get(), &directory, &clock);
+    server::HubServiceImpl durable(store->get(), &directory, &clock);
     durable_runs.push_back(Run(&durable, per_hub));
     for (int h = 0; h < hubs; ++h) {
       if ((*store)->LastSeq(absl::StrCat("hub-", h)) != static_cast<uint64_t>(messages)) {

@@ -30,7 +30,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
-#include "peergrid/services/subprocess.h"
+#include "peergrid/runtime/subprocess.h"
 #include "peergrid/v1/admin.grpc.pb.h"
 #include "peergrid/v1/hub.grpc.pb.h"
 #include "peergrid/v1/market.grpc.pb.h"
@@ -47,7 +47,7 @@ ABSL_FLAG(int32_t, participants, 2000, "registered buying households");
 
 namespace {
 
-using peergrid::services::Subprocess;
+using peergrid::runtime::Subprocess;
 
 // ---------- the bare server ----------
 
@@ -337,19 +337,19 @@ int RunLoad(const char* self) {
         (std::filesystem::path(self).parent_path().parent_path() / "services" / "peergrid-exchange")
             .string();
   }
-  auto echo = Subprocess::Start({self, "--mode=echo", "--port_file=" + dir + "/echo.port"},
-                                dir + "/echo.log");
-  auto exchange =
-      Subprocess::Start({exchange_bin, "--data_dir=" + dir + "/data", "--listen=127.0.0.1:0",
-                         "--http=", "--port_file=" + dir + "/exchange.port"},
-                        dir + "/exchange.log");
+  auto echo = peergrid::runtime::Subprocess::Start(
+      {self, "--mode=echo", "--port_file=" + dir + "/echo.port"}, dir + "/echo.log");
+  auto exchange = peergrid::runtime::Subprocess::Start(
+      {exchange_bin, "--data_dir=" + dir + "/data", "--listen=127.0.0.1:0",
+       "--http=", "--port_file=" + dir + "/exchange.port"},
+      dir + "/exchange.log");
   if (!echo.ok() || !exchange.ok()) {
     std::cerr << "load: cannot start: " << (echo.ok() ? exchange.status() : echo.status()) << "\n";
     return 1;
   }
-  auto echo_port = peergrid::services::WaitForFileLine(dir + "/echo.port", absl::Seconds(30));
+  auto echo_port = peergrid::runtime::WaitForFileLine(dir + "/echo.port", absl::Seconds(30));
   auto exchange_port =
-      peergrid::services::WaitForFileLine(dir + "/exchange.port", absl::Seconds(60));
+      peergrid::runtime::WaitForFileLine(dir + "/exchange.port", absl::Seconds(60));
   if (!echo_port.ok() || !exchange_port.ok()) {
     std::cerr << "load: servers did not start (logs in " << dir << ")\n";
     return 1;

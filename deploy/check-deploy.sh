@@ -8,7 +8,7 @@ case "$build" in /*) ;; *) build="$PWD/$build" ;; esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for unit in deploy/systemd/*.service; do
-  sed "s#/usr/local/bin/#$build/services/#g" "$unit" > "$tmp/$(basename "$unit")"
+  sed "s#/usr/local/bin/#$build/bin/#g" "$unit" > "$tmp/$(basename "$unit")"
 done
 # verify prints problems on stderr and exits non-zero on errors; warnings about
 # the absent user or docs are not errors.

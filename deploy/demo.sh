@@ -12,4 +12,4 @@ deploy/install-deps.sh
 export CCACHE_BASEDIR="$PWD"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build -j"$(nproc)" peergridctl peergrid-exchange peergrid-hub
-exec build/services/peergridctl demo "$@"
+exec build/bin/peergridctl demo "$@"

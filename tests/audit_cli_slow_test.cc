@@ -14,28 +14,28 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "peergrid/services/audit_receipt.h"
-#include "peergrid/services/subprocess.h"
+#include "peergrid/audit/receipt.h"
+#include "peergrid/audit/state.h"
+#include "peergrid/audit/testing/fixture_ledger.h"
+#include "peergrid/audit/testing/fixture_service.h"
+#include "peergrid/runtime/subprocess.h"
 #include "peergrid/testing/paths.h"
 #include "peergrid/testing/status_matchers.h"
-#include "services/src/audit_check_fixture_ledger.h"
-#include "services/src/audit_check_fixture_service.h"
-#include "services/src/audit_check_state.h"
 
 namespace peergrid::services {
 namespace {
 
-using audit_testing::SimEntry;
+using audit::testing::SimEntry;
 using ::testing::HasSubstr;
 
 class AuditCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = peergrid::testing::FreshTempDir("audit_cli");
-    audit_testing::SimOptions options;
+    audit::testing::SimOptions options;
     options.seed = 17;
-    sim_ = audit_testing::SimulatedMarket(options).Generate();
-    ASSERT_OK_AND_ASSIGN(export_, audit_testing::WriteExport(sim_, dir_, key_));
+    sim_ = audit::testing::SimulatedMarket(options).Generate();
+    ASSERT_OK_AND_ASSIGN(export_, audit::testing::WriteExport(sim_, dir_, key_));
     key_file_ = dir_ + "/published.pub";
     std::ofstream(key_file_) << key_.verifier().ToString() << "\n";
   }
@@ -44,23 +44,23 @@ class AuditCliTest : public ::testing::Test {
   int Run(const std::vector<std::string>& argv, std::string* out = nullptr) {
     const std::string log = dir_ + "/cmd.log";
     std::remove(log.c_str());
-    auto child = Subprocess::Start(argv, log);
+    auto child = runtime::Subprocess::Start(argv, log);
     EXPECT_OK(child);
     if (!child.ok()) return -1;
     absl::StatusOr<int> status = (*child)->Wait(absl::Seconds(60));
     EXPECT_OK(status);
-    std::string text = audit_internal::ReadWholeFile(log).value_or("");
+    std::string text = audit::ReadWholeFile(log).value_or("");
     if (out != nullptr) *out = text;
     if (!status.ok() || !WIFEXITED(*status)) return -1;
     return WEXITSTATUS(*status);
   }
   int Ctl(std::vector<std::string> args, std::string* out = nullptr) {
-    args.insert(args.begin(), peergrid::testing::BinaryDir() + "/services/peergridctl");
+    args.insert(args.begin(), peergrid::testing::BinaryDir() + "/bin/peergridctl");
     return Run(args, out);
   }
 
   std::string dir_, export_, key_file_;
-  ledger::Signer key_ = audit_testing::TestSigner('c');
+  ledger::Signer key_ = audit::testing::TestSigner('c');
   std::vector<SimEntry> sim_;
 };
 
@@ -73,22 +73,22 @@ TEST_F(AuditCliTest, ExportAuditExitCodesReportAndState) {
       0)
       << out;
   EXPECT_THAT(out, HasSubstr("AUDIT PASSED"));
-  nlohmann::json j = nlohmann::json::parse(audit_internal::ReadWholeFile(report).value());
+  nlohmann::json j = nlohmann::json::parse(audit::ReadWholeFile(report).value());
   EXPECT_EQ(j["ok"], true);
   EXPECT_EQ(j["entries"], sim_.size());
   EXPECT_EQ(j["coverage"]["intervals_cleared"], 8);
-  EXPECT_THAT(audit_internal::ReadWholeFile(state).value_or(""),
+  EXPECT_THAT(audit::ReadWholeFile(state).value_or(""),
               HasSubstr(absl::StrCat("\"tree_size\": ", sim_.size())));
 
   // One flipped bit in an order's participant id.
-  std::vector<std::string> entries = audit_testing::ReadExportEntries(export_);
-  const int64_t k = audit_testing::NthOfKind(sim_, v1::LedgerEntry::kOrderAccepted, 4);
+  std::vector<std::string> entries = audit::testing::ReadExportEntries(export_);
+  const int64_t k = audit::testing::NthOfKind(sim_, v1::LedgerEntry::kOrderAccepted, 4);
   entries[k][entries[k].find("-p")] ^= 0x01;
-  audit_testing::WriteExportEntries(export_, entries);
+  audit::testing::WriteExportEntries(export_, entries);
   EXPECT_EQ(Ctl({"audit", "--export", export_, "--key", key_file_, "--report", report}, &out), 1)
       << out;
   EXPECT_THAT(out, HasSubstr(absl::StrCat("FIRST BAD ENTRY: entry ", k)));
-  j = nlohmann::json::parse(audit_internal::ReadWholeFile(report).value());
+  j = nlohmann::json::parse(audit::ReadWholeFile(report).value());
   EXPECT_EQ(j["ok"], false);
   EXPECT_EQ(j["first_failure"]["index"], k);
   EXPECT_EQ(j["first_failure"]["check"], "order_acceptance");
@@ -125,12 +125,12 @@ class AuditCliServerTest : public AuditCliTest {
     ledger::LedgerOptions options;
     options.read_only = true;
     ASSERT_OK_AND_ASSIGN(log_, ledger::Ledger::Open(dir_ + "/db", options));
-    service_ = std::make_unique<audit_testing::FixtureAuditService>(log_.get());
-    server_ = std::make_unique<audit_testing::LoopbackServer>(service_.get());
+    service_ = std::make_unique<audit::testing::FixtureAuditService>(log_.get());
+    server_ = std::make_unique<audit::testing::LoopbackServer>(service_.get());
   }
   std::unique_ptr<ledger::Ledger> log_;
-  std::unique_ptr<audit_testing::FixtureAuditService> service_;
-  std::unique_ptr<audit_testing::LoopbackServer> server_;
+  std::unique_ptr<audit::testing::FixtureAuditService> service_;
+  std::unique_ptr<audit::testing::LoopbackServer> server_;
 };
 
 TEST_F(AuditCliServerTest, ServerAuditAndAFollowerThatRefusesAFork) {
@@ -148,18 +148,18 @@ TEST_F(AuditCliServerTest, ServerAuditAndAFollowerThatRefusesAFork) {
 
   // The server now serves a rewritten history signed with the same key.
   std::vector<SimEntry> forked = sim_;
-  forked[2] = audit_testing::Edited(forked[2], [](v1::LedgerEntry& e) {
+  forked[2] = audit::testing::Edited(forked[2], [](v1::LedgerEntry& e) {
     e.set_recorded_at_unix_ms(e.recorded_at_unix_ms() + 1);
   });
   forked.push_back(forked.back());  // and one more entry, so it looks like growth
-  forked.back() = audit_testing::Edited(forked.back(), [](v1::LedgerEntry& e) {
+  forked.back() = audit::testing::Edited(forked.back(), [](v1::LedgerEntry& e) {
     e.set_recorded_at_unix_ms(e.recorded_at_unix_ms() + 1);
   });
   ledger::LedgerOptions options;
-  options.origin = audit_testing::kTestOrigin;
+  options.origin = audit::testing::kTestOrigin;
   options.key_file = dir_ + "/key.pem";
   ASSERT_OK_AND_ASSIGN(auto fork, ledger::Ledger::Open(dir_ + "/fork-db", options));
-  ASSERT_OK(audit_testing::WriteLedger(forked, fork.get()));
+  ASSERT_OK(audit::testing::WriteLedger(forked, fork.get()));
   service_->SetLedger(fork.get());
   EXPECT_EQ(Ctl({"audit", "follow", "--server", server_->address(), "--key", key_file_, "--out",
                  mirror, "--once"},
@@ -167,8 +167,7 @@ TEST_F(AuditCliServerTest, ServerAuditAndAFollowerThatRefusesAFork) {
             1)
       << out;
   EXPECT_THAT(out, HasSubstr("LOG FORK"));
-  EXPECT_THAT(audit_internal::ReadWholeFile(
-                  absl::StrCat(mirror, "/fork-", forked.size(), "/offending.note"))
+  EXPECT_THAT(audit::ReadWholeFile(absl::StrCat(mirror, "/fork-", forked.size(), "/offending.note"))
                   .value_or(""),
               HasSubstr(absl::StrCat("\n", forked.size(), "\n")));
   // It keeps refusing.
@@ -181,7 +180,7 @@ TEST_F(AuditCliServerTest, ServerAuditAndAFollowerThatRefusesAFork) {
 }
 
 TEST_F(AuditCliServerTest, ReceiptIsFetchedSavedAndVerifiedOffline) {
-  const int64_t k = audit_testing::NthOfKind(sim_, v1::LedgerEntry::kOrderAccepted, 7);
+  const int64_t k = audit::testing::NthOfKind(sim_, v1::LedgerEntry::kOrderAccepted, 7);
   v1::LedgerEntry e;
   e.ParseFromString(sim_[k].bytes);
   const std::string order = e.order_accepted().order().order_id();
@@ -197,9 +196,9 @@ TEST_F(AuditCliServerTest, ReceiptIsFetchedSavedAndVerifiedOffline) {
   EXPECT_EQ(Ctl({"receipt", "verify", file, "--key", key_file_, "--order", order}, &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("(your key)"));
 
-  ASSERT_OK_AND_ASSIGN(v1::Receipt receipt, ReadReceiptFile(file));
+  ASSERT_OK_AND_ASSIGN(v1::Receipt receipt, audit::ReadReceiptFile(file));
   receipt.mutable_entry()->back() ^= 0x01;
-  ASSERT_OK(WriteReceiptFile(file, receipt));
+  ASSERT_OK(audit::WriteReceiptFile(file, receipt));
   EXPECT_EQ(Ctl({"receipt", "verify", file, "--key", key_file_}, &out), 1) << out;
   EXPECT_THAT(out, HasSubstr("does not verify"));
 }

@@ -13,13 +13,13 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "peergrid/audit/audit.h"
+#include "peergrid/audit/follow.h"
+#include "peergrid/audit/receipt.h"
+#include "peergrid/exchange/exchange.h"
 #include "peergrid/ledger/ledger.h"
-#include "peergrid/services/audit.h"
-#include "peergrid/services/audit_follow.h"
-#include "peergrid/services/audit_receipt.h"
-#include "peergrid/services/broadcaster.h"
-#include "peergrid/services/exchange.h"
-#include "peergrid/services/exchange_services.h"
+#include "peergrid/runtime/broadcaster.h"
+#include "peergrid/server/exchange_services.h"
 #include "peergrid/testing/in_memory_telemetry.h"
 #include "peergrid/testing/paths.h"
 #include "peergrid/testing/status_matchers.h"
@@ -61,8 +61,8 @@ class AuditExchangeDayTest : public ::testing::Test {
     ledger::LedgerOptions ledger_options;
     ledger_options.origin = "peergrid/jeju-1";
     ASSERT_OK_AND_ASSIGN(log_, ledger::Ledger::Open(*dir_ + "/ledger", ledger_options));
-    ASSERT_OK_AND_ASSIGN(exchange_,
-                         Exchange::Open(log_.get(), telemetry_, clock_, ExchangeOptions{}));
+    ASSERT_OK_AND_ASSIGN(exchange_, exchange::Exchange::Open(log_.get(), telemetry_, clock_,
+                                                             exchange::ExchangeOptions{}));
     for (int h = 0; h < 2; ++h) {
       v1::Hub hub;
       hub.set_hub_id("hub-" + std::to_string(h));
@@ -127,8 +127,8 @@ class AuditExchangeDayTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    service_ = std::make_unique<AuditServiceImpl>(log_.get(), exchange_.get(), &checkpoints_,
-                                                  "peergrid/jeju-1", nullptr);
+    service_ = std::make_unique<server::AuditServiceImpl>(
+        log_.get(), exchange_.get(), &checkpoints_, "peergrid/jeju-1", nullptr);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(service_.get());
@@ -143,8 +143,8 @@ class AuditExchangeDayTest : public ::testing::Test {
   }
 
   // The exchange's own AuditService on 127.0.0.1:0.
-  Broadcaster<v1::Checkpoint> checkpoints_;
-  std::unique_ptr<AuditServiceImpl> service_;
+  runtime::Broadcaster<v1::Checkpoint> checkpoints_;
+  std::unique_ptr<server::AuditServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;
@@ -154,21 +154,21 @@ class AuditExchangeDayTest : public ::testing::Test {
   static ManualClock* clock_;
   static peergrid::testing::InMemoryTelemetry* telemetry_;
   static std::unique_ptr<ledger::Ledger> log_;
-  static std::unique_ptr<Exchange> exchange_;
+  static std::unique_ptr<exchange::Exchange> exchange_;
 };
 
 std::string* AuditExchangeDayTest::dir_ = nullptr;
 ManualClock* AuditExchangeDayTest::clock_ = nullptr;
 peergrid::testing::InMemoryTelemetry* AuditExchangeDayTest::telemetry_ = nullptr;
 std::unique_ptr<ledger::Ledger> AuditExchangeDayTest::log_;
-std::unique_ptr<Exchange> AuditExchangeDayTest::exchange_;
+std::unique_ptr<exchange::Exchange> AuditExchangeDayTest::exchange_;
 
 TEST_F(AuditExchangeDayTest, ExportedDayPassesTheAudit) {
   const std::string out = *dir_ + "/export";
   ASSERT_OK(ledger::ExportLedger(*log_, out));
-  ASSERT_OK_AND_ASSIGN(ledger::VerifierKey key, ReadVerifierKeyFile(out + "/log.pub"));
-  ASSERT_OK_AND_ASSIGN(AuditReport r, AuditExport(out, key, AuditOptions{}));
-  EXPECT_TRUE(r.ok()) << AuditReportText(r);
+  ASSERT_OK_AND_ASSIGN(ledger::VerifierKey key, audit::ReadVerifierKeyFile(out + "/log.pub"));
+  ASSERT_OK_AND_ASSIGN(audit::AuditReport r, audit::AuditExport(out, key, audit::AuditOptions{}));
+  EXPECT_TRUE(r.ok()) << audit::AuditReportText(r);
   EXPECT_EQ(r.entries, log_->Size());
   EXPECT_GE(r.intervals_cleared, 96u);
   EXPECT_GE(r.intervals_settled, 96u);  // the last cleared intervals are not due yet
@@ -176,21 +176,21 @@ TEST_F(AuditExchangeDayTest, ExportedDayPassesTheAudit) {
   EXPECT_GT(r.corrections, 0u);
   EXPECT_GT(r.cancellations, 0u);
   EXPECT_GT(r.volume_wh, 0);
-  EXPECT_EQ(r.counts[static_cast<size_t>(AuditCheck::kTariff)].verified, 2u);
+  EXPECT_EQ(r.counts[static_cast<size_t>(audit::AuditCheck::kTariff)].verified, 2u);
 }
 
 TEST_F(AuditExchangeDayTest, AuditOverTheExchangesAuditServicePasses) {
-  AuditOptions options;
+  audit::AuditOptions options;
   options.state_file = *dir_ + "/server-state.json";
-  ASSERT_OK_AND_ASSIGN(AuditReport r,
-                       AuditServer(stub_.get(), address_, log_->verifier_key(), options));
-  EXPECT_TRUE(r.ok()) << AuditReportText(r);
+  ASSERT_OK_AND_ASSIGN(audit::AuditReport r,
+                       audit::AuditServer(stub_.get(), address_, log_->verifier_key(), options));
+  EXPECT_TRUE(r.ok()) << audit::AuditReportText(r);
   EXPECT_EQ(r.checkpoints_verified, log_->Checkpoints(0).size());
   EXPECT_GT(r.checkpoints_verified, 150u);  // after every clearing and settlement
   EXPECT_TRUE(r.state_advanced);
-  ASSERT_OK_AND_ASSIGN(AuditReport again,
-                       AuditServer(stub_.get(), address_, log_->verifier_key(), options));
-  EXPECT_TRUE(again.ok()) << AuditReportText(again);
+  ASSERT_OK_AND_ASSIGN(audit::AuditReport again,
+                       audit::AuditServer(stub_.get(), address_, log_->verifier_key(), options));
+  EXPECT_TRUE(again.ok()) << audit::AuditReportText(again);
 }
 
 TEST_F(AuditExchangeDayTest, ReceiptsFromTheExchangeVerifyOffline) {
@@ -199,8 +199,8 @@ TEST_F(AuditExchangeDayTest, ReceiptsFromTheExchangeVerifyOffline) {
   request.set_order_id("o-40-" + Id(1, 2));
   v1::Receipt receipt;
   ASSERT_TRUE(stub_->GetReceipt(&context, request, &receipt).ok());
-  ASSERT_OK_AND_ASSIGN(ReceiptSummary s,
-                       VerifyReceipt(receipt, &log_->verifier_key(), request.order_id()));
+  ASSERT_OK_AND_ASSIGN(audit::ReceiptSummary s,
+                       audit::VerifyReceipt(receipt, &log_->verifier_key(), request.order_id()));
   EXPECT_TRUE(s.key_pinned);
   EXPECT_EQ(s.entry.order_accepted().order().participant_id(), Id(1, 2));
   ASSERT_OK_AND_ASSIGN(uint64_t index, exchange_->OrderIndex(request.order_id()));
@@ -208,14 +208,14 @@ TEST_F(AuditExchangeDayTest, ReceiptsFromTheExchangeVerifyOffline) {
 }
 
 TEST_F(AuditExchangeDayTest, FollowerMirrorsTheExchange) {
-  FollowOptions options;
+  audit::FollowOptions options;
   options.out_dir = *dir_ + "/mirror";
   options.once = true;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<AuditFollower> f,
-                       AuditFollower::Open(log_->verifier_key(), options));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<audit::AuditFollower> f,
+                       audit::AuditFollower::Open(log_->verifier_key(), options));
   ASSERT_OK(f->Run(stub_.get()));
   EXPECT_EQ(f->size(), log_->LatestCheckpoint()->checkpoint.tree_size);
-  EXPECT_TRUE(f->report().ok()) << AuditReportText(f->report());
+  EXPECT_TRUE(f->report().ok()) << audit::AuditReportText(f->report());
 }
 
 }  // namespace

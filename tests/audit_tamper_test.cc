@@ -10,24 +10,24 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "peergrid/audit/audit.h"
+#include "peergrid/audit/testing/fixture_ledger.h"
 #include "peergrid/ledger/export_format.h"
 #include "peergrid/ledger/ledger.h"
-#include "peergrid/services/audit.h"
 #include "peergrid/testing/paths.h"
 #include "peergrid/testing/status_matchers.h"
-#include "services/src/audit_check_fixture_ledger.h"
 
 namespace peergrid::services {
 namespace {
 
-using audit_testing::NthOfKind;
-using audit_testing::ReadExportEntries;
-using audit_testing::SignedCheckpointFor;
-using audit_testing::SimEntry;
-using audit_testing::SimOptions;
-using audit_testing::SimulatedMarket;
-using audit_testing::TestSigner;
-using audit_testing::WriteExportEntries;
+using audit::testing::NthOfKind;
+using audit::testing::ReadExportEntries;
+using audit::testing::SignedCheckpointFor;
+using audit::testing::SimEntry;
+using audit::testing::SimOptions;
+using audit::testing::SimulatedMarket;
+using audit::testing::TestSigner;
+using audit::testing::WriteExportEntries;
 using ::testing::HasSubstr;
 
 void WriteFile(const std::string& path, const std::string& data) {
@@ -43,17 +43,18 @@ class AuditTamperTest : public ::testing::Test {
     options.seed = 11;
     options.rotate_after_interval = rotate_after_;
     sim_ = SimulatedMarket(options).Generate();
-    ASSERT_OK_AND_ASSIGN(export_, audit_testing::WriteExport(sim_, dir_, a_, &b_));
+    ASSERT_OK_AND_ASSIGN(export_, audit::testing::WriteExport(sim_, dir_, a_, &b_));
     entries_ = ReadExportEntries(export_);
     ASSERT_EQ(entries_.size(), sim_.size());
   }
 
-  AuditReport Audit(const ledger::VerifierKey& key) {
-    absl::StatusOr<AuditReport> report = AuditExport(export_, key, AuditOptions{});
+  audit::AuditReport Audit(const ledger::VerifierKey& key) {
+    absl::StatusOr<audit::AuditReport> report =
+        audit::AuditExport(export_, key, audit::AuditOptions{});
     EXPECT_OK(report);
-    return report.ok() ? *report : AuditReport{};
+    return report.ok() ? *report : audit::AuditReport{};
   }
-  AuditReport Audit() { return Audit(a_.verifier()); }
+  audit::AuditReport Audit() { return Audit(a_.verifier()); }
 
   // Returns a clearing index c whose previous entry is an order of its interval.
   uint64_t ClearingAfterOrder() {
@@ -66,15 +67,16 @@ class AuditTamperTest : public ::testing::Test {
     return 1;
   }
 
-  static void ExpectFirst(const AuditReport& r, AuditCheck check, uint64_t index,
+  static void ExpectFirst(const audit::AuditReport& r, audit::AuditCheck check, uint64_t index,
                           absl::string_view reason) {
-    ASSERT_FALSE(r.ok()) << AuditReportText(r);
-    EXPECT_EQ(AuditCheckName(r.first_failure()->check), AuditCheckName(check))
-        << AuditReportText(r);
-    EXPECT_EQ(r.first_failure()->index, index) << AuditReportText(r);
-    EXPECT_THAT(r.first_failure()->reason, HasSubstr(std::string(reason))) << AuditReportText(r);
+    ASSERT_FALSE(r.ok()) << audit::AuditReportText(r);
+    EXPECT_EQ(audit::AuditCheckName(r.first_failure()->check), audit::AuditCheckName(check))
+        << audit::AuditReportText(r);
+    EXPECT_EQ(r.first_failure()->index, index) << audit::AuditReportText(r);
+    EXPECT_THAT(r.first_failure()->reason, HasSubstr(std::string(reason)))
+        << audit::AuditReportText(r);
   }
-  static bool HasCheck(const AuditReport& r, AuditCheck check) {
+  static bool HasCheck(const audit::AuditReport& r, audit::AuditCheck check) {
     return r.counts[static_cast<size_t>(check)].failed > 0;
   }
 
@@ -87,8 +89,8 @@ class AuditTamperTest : public ::testing::Test {
 };
 
 TEST_F(AuditTamperTest, UntamperedExportPasses) {
-  AuditReport r = Audit();
-  EXPECT_TRUE(r.ok()) << AuditReportText(r);
+  audit::AuditReport r = Audit();
+  EXPECT_TRUE(r.ok()) << audit::AuditReportText(r);
   EXPECT_EQ(r.entries, entries_.size());
 }
 
@@ -99,9 +101,9 @@ TEST_F(AuditTamperTest, FlippedByteInAnEntryIsNamed) {
   ASSERT_NE(at, std::string::npos);
   entries_[k][at] ^= 0x01;
   WriteExportEntries(export_, entries_);
-  AuditReport r = Audit();
-  ExpectFirst(r, AuditCheck::kOrderAcceptance, k, "\"i0-p");
-  EXPECT_TRUE(HasCheck(r, AuditCheck::kTree)) << AuditReportText(r);
+  audit::AuditReport r = Audit();
+  ExpectFirst(r, audit::AuditCheck::kOrderAcceptance, k, "\"i0-p");
+  EXPECT_TRUE(HasCheck(r, audit::AuditCheck::kTree)) << audit::AuditReportText(r);
 }
 
 TEST_F(AuditTamperTest, FlippedBitsAlwaysFailAndNeverBlameAnEarlierEntry) {
@@ -114,14 +116,14 @@ TEST_F(AuditTamperTest, FlippedBitsAlwaysFailAndNeverBlameAnEarlierEntry) {
     const size_t byte = rng() % tampered[k].size();
     tampered[k][byte] ^= static_cast<char>(1u << (rng() % 8));
     WriteExportEntries(export_, tampered);
-    AuditReport r = Audit();
+    audit::AuditReport r = Audit();
     SCOPED_TRACE(::testing::Message()
                  << "seed " << seed << " trial " << trial << ": entry " << k << " byte " << byte);
     ASSERT_FALSE(r.ok());
-    EXPECT_TRUE(HasCheck(r, AuditCheck::kTree)) << AuditReportText(r);
-    const AuditFailure& first = *r.first_failure();
+    EXPECT_TRUE(HasCheck(r, audit::AuditCheck::kTree)) << audit::AuditReportText(r);
+    const audit::AuditFailure& first = *r.first_failure();
     if (!first.tree_size) {
-      EXPECT_GE(first.index, k) << AuditReportText(r);
+      EXPECT_GE(first.index, k) << audit::AuditReportText(r);
     }
   }
 }
@@ -132,9 +134,9 @@ TEST_F(AuditTamperTest, DroppedEntryIsNamedWhereTheLogDiverges) {
   const uint64_t c = ClearingAfterOrder();
   entries_.erase(entries_.begin() + static_cast<int64_t>(c - 1));
   WriteExportEntries(export_, entries_);
-  AuditReport r = Audit();
-  ExpectFirst(r, AuditCheck::kClearing, c - 1, "order_count");
-  EXPECT_THAT(AuditReportText(r), HasSubstr("are missing")) << AuditReportText(r);
+  audit::AuditReport r = Audit();
+  ExpectFirst(r, audit::AuditCheck::kClearing, c - 1, "order_count");
+  EXPECT_THAT(audit::AuditReportText(r), HasSubstr("are missing")) << audit::AuditReportText(r);
 }
 
 TEST_F(AuditTamperTest, SwappedEntriesAreNamed) {
@@ -143,10 +145,10 @@ TEST_F(AuditTamperTest, SwappedEntriesAreNamed) {
   const uint64_t c = ClearingAfterOrder();
   std::swap(entries_[c - 1], entries_[c]);
   WriteExportEntries(export_, entries_);
-  AuditReport r = Audit();
-  ExpectFirst(r, AuditCheck::kClearing, c - 1, "order_count");
-  EXPECT_TRUE(r.HasFailure(AuditCheck::kOrderAcceptance, c)) << AuditReportText(r);
-  EXPECT_TRUE(HasCheck(r, AuditCheck::kTree)) << AuditReportText(r);
+  audit::AuditReport r = Audit();
+  ExpectFirst(r, audit::AuditCheck::kClearing, c - 1, "order_count");
+  EXPECT_TRUE(r.HasFailure(audit::AuditCheck::kOrderAcceptance, c)) << audit::AuditReportText(r);
+  EXPECT_TRUE(HasCheck(r, audit::AuditCheck::kTree)) << audit::AuditReportText(r);
 }
 
 TEST_F(AuditTamperTest, SwappedOrdersWithNoEconomicTraceAreCaughtByTheTree) {
@@ -180,9 +182,9 @@ TEST_F(AuditTamperTest, SwappedOrdersWithNoEconomicTraceAreCaughtByTheTree) {
   ASSERT_NE(k, 0u);
   std::swap(entries_[k], entries_[k + 1]);
   WriteExportEntries(export_, entries_);
-  AuditReport r = Audit();
-  ExpectFirst(r, AuditCheck::kTree, 0, "rebuild root");
-  EXPECT_EQ(r.failure_count, 1u) << AuditReportText(r);
+  audit::AuditReport r = Audit();
+  ExpectFirst(r, audit::AuditCheck::kTree, 0, "rebuild root");
+  EXPECT_EQ(r.failure_count, 1u) << audit::AuditReportText(r);
 }
 
 TEST_F(AuditTamperTest, ReplacedByAnOlderCheckpointNamesTheFirstUncoveredEntry) {
@@ -193,8 +195,8 @@ TEST_F(AuditTamperTest, ReplacedByAnOlderCheckpointNamesTheFirstUncoveredEntry) 
   ASSERT_GT(all.size(), 3u);
   const ledger::SignedCheckpoint& older = all[all.size() / 2];
   WriteFile(export_ + "/" + ledger::kExportCheckpointFile, older.note);
-  AuditReport r = Audit();
-  ExpectFirst(r, AuditCheck::kTree, older.checkpoint.tree_size, "beyond the checkpoint");
+  audit::AuditReport r = Audit();
+  ExpectFirst(r, audit::AuditCheck::kTree, older.checkpoint.tree_size, "beyond the checkpoint");
 }
 
 TEST_F(AuditTamperTest, ForgedCheckpointTextFailsItsSignature) {
@@ -208,9 +210,9 @@ TEST_F(AuditTamperTest, ForgedCheckpointTextFailsItsSignature) {
   const std::string forged =
       forged_text.substr(0, forged_text.rfind("\n\n")) + genuine.substr(split);
   WriteFile(export_ + "/" + ledger::kExportCheckpointFile, forged);
-  AuditReport r = Audit();
-  ExpectFirst(r, AuditCheck::kTree, 0, "rebuild root");
-  EXPECT_TRUE(HasCheck(r, AuditCheck::kCheckpointSignature)) << AuditReportText(r);
+  audit::AuditReport r = Audit();
+  ExpectFirst(r, audit::AuditCheck::kTree, 0, "rebuild root");
+  EXPECT_TRUE(HasCheck(r, audit::AuditCheck::kCheckpointSignature)) << audit::AuditReportText(r);
 }
 
 TEST_F(AuditTamperTest, ReplacedCheckpointOfAnotherTreeSignedByTheKeyFailsTheTree) {
@@ -218,17 +220,17 @@ TEST_F(AuditTamperTest, ReplacedCheckpointOfAnotherTreeSignedByTheKeyFailsTheTre
   other[5] += " ";
   WriteFile(export_ + "/" + ledger::kExportCheckpointFile,
             SignedCheckpointFor(other, other.size(), a_));
-  AuditReport r = Audit();
-  ExpectFirst(r, AuditCheck::kTree, 0, "rebuild root");
-  EXPECT_FALSE(HasCheck(r, AuditCheck::kCheckpointSignature)) << AuditReportText(r);
+  audit::AuditReport r = Audit();
+  ExpectFirst(r, audit::AuditCheck::kTree, 0, "rebuild root");
+  EXPECT_FALSE(HasCheck(r, audit::AuditCheck::kCheckpointSignature)) << audit::AuditReportText(r);
 }
 
 TEST_F(AuditTamperTest, CheckpointSignedByAnotherKeyFails) {
   WriteFile(export_ + "/" + ledger::kExportCheckpointFile,
             SignedCheckpointFor(entries_, entries_.size(), TestSigner('z')));
-  AuditReport r = Audit();
-  ExpectFirst(r, AuditCheck::kCheckpointSignature, 0, "not signed by the key in force");
-  EXPECT_EQ(r.failure_count, 1u) << AuditReportText(r);
+  audit::AuditReport r = Audit();
+  ExpectFirst(r, audit::AuditCheck::kCheckpointSignature, 0, "not signed by the key in force");
+  EXPECT_EQ(r.failure_count, 1u) << audit::AuditReportText(r);
 }
 
 class AuditRotationTest : public AuditTamperTest {
@@ -237,17 +239,17 @@ class AuditRotationTest : public AuditTamperTest {
 };
 
 TEST_F(AuditRotationTest, RotationIsFollowedFromTheFirstKeyOrTrustedFromTheLatest) {
-  AuditReport from_first = Audit(a_.verifier());
-  EXPECT_TRUE(from_first.ok()) << AuditReportText(from_first);
+  audit::AuditReport from_first = Audit(a_.verifier());
+  EXPECT_TRUE(from_first.ok()) << audit::AuditReportText(from_first);
   EXPECT_EQ(from_first.key_rotations, 1u);
   EXPECT_EQ(from_first.latest->verifier_key, b_.verifier().ToString());
-  AuditReport from_latest = Audit(b_.verifier());
-  EXPECT_TRUE(from_latest.ok()) << AuditReportText(from_latest);
+  audit::AuditReport from_latest = Audit(b_.verifier());
+  EXPECT_TRUE(from_latest.ok()) << audit::AuditReportText(from_latest);
 }
 
 TEST_F(AuditRotationTest, AKeyOutsideTheChainFails) {
-  AuditReport r = Audit(TestSigner('z').verifier());
-  ExpectFirst(r, AuditCheck::kCheckpointSignature, 0, "is not in the log's key chain");
+  audit::AuditReport r = Audit(TestSigner('z').verifier());
+  ExpectFirst(r, audit::AuditCheck::kCheckpointSignature, 0, "is not in the log's key chain");
 }
 
 TEST_F(AuditRotationTest, ForgedRotationIsNotFollowed) {
@@ -263,9 +265,10 @@ TEST_F(AuditRotationTest, ForgedRotationIsNotFollowed) {
   WriteExportEntries(export_, entries_);
   WriteFile(export_ + "/" + ledger::kExportCheckpointFile,
             SignedCheckpointFor(entries_, entries_.size(), e));
-  AuditReport report = Audit(a_.verifier());
-  ExpectFirst(report, AuditCheck::kKeyRotation, static_cast<uint64_t>(r), "not followed");
-  EXPECT_TRUE(HasCheck(report, AuditCheck::kCheckpointSignature)) << AuditReportText(report);
+  audit::AuditReport report = Audit(a_.verifier());
+  ExpectFirst(report, audit::AuditCheck::kKeyRotation, static_cast<uint64_t>(r), "not followed");
+  EXPECT_TRUE(HasCheck(report, audit::AuditCheck::kCheckpointSignature))
+      << audit::AuditReportText(report);
 }
 
 }  // namespace

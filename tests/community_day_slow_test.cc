@@ -21,12 +21,12 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "peergrid/audit/audit.h"
 #include "peergrid/common/status.h"
+#include "peergrid/community/community.h"
 #include "peergrid/ledger/export_format.h"
 #include "peergrid/ledger/ledger.h"
-#include "peergrid/services/audit.h"
-#include "peergrid/services/community.h"
-#include "peergrid/services/telemetry_store.h"
+#include "peergrid/telemetry/telemetry_store.h"
 #include "peergrid/testing/paths.h"
 #include "peergrid/testing/status_matchers.h"
 #include "peergrid/v1/admin.grpc.pb.h"
@@ -37,13 +37,13 @@
 namespace peergrid {
 namespace {
 
-using services::Community;
-using services::CommunityOptions;
+using community::Community;
+using community::CommunityOptions;
 
-CommunityOptions SmallCommunity(const std::string& name) {
-  CommunityOptions options;
+community::CommunityOptions SmallCommunity(const std::string& name) {
+  community::CommunityOptions options;
   options.dir = ::peergrid::testing::FreshTempDir(name);
-  options.bin_dir = ::peergrid::testing::BinaryDir() + "/services";
+  options.bin_dir = ::peergrid::testing::BinaryDir() + "/bin";
   options.hubs = 2;
   options.households_per_hub = 8;
   options.speed = 1500;
@@ -51,7 +51,7 @@ CommunityOptions SmallCommunity(const std::string& name) {
 }
 
 // A test participant the hubs do not trade for: the test's own orders.
-void RegisterTester(Community& community) {
+void RegisterTester(community::Community& community) {
   auto admin = v1::AdminService::NewStub(
       grpc::CreateChannel(community.exchange_address(), grpc::InsecureChannelCredentials()));
   v1::RegisterParticipantRequest request;
@@ -64,7 +64,7 @@ void RegisterTester(Community& community) {
 }
 
 // Places one BUY for each of the next few open intervals; returns id → seq.
-std::map<std::string, uint64_t> PlaceTesterOrders(Community& community, int count) {
+std::map<std::string, uint64_t> PlaceTesterOrders(community::Community& community, int count) {
   std::map<std::string, uint64_t> acked;
   auto market = v1::MarketService::NewStub(
       grpc::CreateChannel(community.exchange_address(), grpc::InsecureChannelCredentials()));
@@ -96,7 +96,7 @@ struct Export {
   std::vector<std::string> entries;
 };
 
-absl::StatusOr<Export> ExportAndVerify(const Community& community) {
+absl::StatusOr<Export> ExportAndVerify(const community::Community& community) {
   ledger::LedgerOptions options;
   options.read_only = true;
   PEERGRID_ASSIGN_OR_RETURN(
@@ -118,7 +118,7 @@ std::string RunClear(const std::string& dir, const v1::ClearingInput& input) {
   const std::string out = dir + "/clearing-output.json";
   std::ofstream(in) << json;
   const std::string cmd =
-      ::peergrid::testing::BinaryDir() + "/services/peergridctl clear --input " + in + " > " + out;
+      ::peergrid::testing::BinaryDir() + "/bin/peergridctl clear --input " + in + " > " + out;
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
   std::ifstream result(out);
   std::stringstream text;
@@ -166,13 +166,13 @@ void ExpectEveryClearingReruns(const std::string& dir, const Export& exported,
 }
 
 TEST(CommunityDayTest, ADayOfTradingIsRecordedVerifiedAndReproducible) {
-  Community community(SmallCommunity("day"));
+  community::Community community(SmallCommunity("day"));
   ASSERT_OK(community.Start());
   RegisterTester(community);
   std::map<std::string, uint64_t> acked = PlaceTesterOrders(community, 6);
   ASSERT_FALSE(acked.empty());
   ASSERT_OK(community.RunDay(nullptr, absl::Minutes(5)));
-  ASSERT_OK_AND_ASSIGN(services::DaySummary summary, community.Summarize());
+  ASSERT_OK_AND_ASSIGN(community::DaySummary summary, community.Summarize());
   ASSERT_OK(community.Stop());
   EXPECT_EQ(summary.intervals_cleared, 96);
   EXPECT_EQ(summary.intervals_settled, 96);
@@ -193,7 +193,7 @@ TEST(CommunityDayTest, ADayOfTradingIsRecordedVerifiedAndReproducible) {
 }
 
 TEST(CommunityDayTest, SigkilledExchangeLosesNothingAndRunsMissedClearingsOnce) {
-  Community community(SmallCommunity("crash"));
+  community::Community community(SmallCommunity("crash"));
   ASSERT_OK(community.Start());
   RegisterTester(community);
   const int64_t day = community.day_start_unix_s();
@@ -205,7 +205,7 @@ TEST(CommunityDayTest, SigkilledExchangeLosesNothingAndRunsMissedClearingsOnce) 
   std::map<std::string, uint64_t> after = PlaceTesterOrders(community, 3);
   acked.insert(after.begin(), after.end());
   ASSERT_OK(community.RunDay(nullptr, absl::Minutes(5)));
-  ASSERT_OK_AND_ASSIGN(services::DaySummary summary, community.Summarize());
+  ASSERT_OK_AND_ASSIGN(community::DaySummary summary, community.Summarize());
   ASSERT_OK(community.Stop());
   EXPECT_EQ(summary.intervals_settled, 96);
   EXPECT_TRUE(summary.problems.empty()) << summary.problems.front();
@@ -224,13 +224,13 @@ TEST(CommunityDayTest, SigkilledExchangeLosesNothingAndRunsMissedClearingsOnce) 
   ASSERT_OK_AND_ASSIGN(ledger::ExportSummary verified,
                        ledger::VerifyExport(community.options().dir + "/export"));
   ASSERT_OK_AND_ASSIGN(ledger::VerifierKey key, ledger::VerifierKey::Parse(verified.verifier_key));
-  ASSERT_OK_AND_ASSIGN(services::AuditReport report,
-                       services::AuditExport(community.options().dir + "/export", key, {}));
+  ASSERT_OK_AND_ASSIGN(audit::AuditReport report,
+                       audit::AuditExport(community.options().dir + "/export", key, {}));
   EXPECT_TRUE(report.ok()) << (report.failures.empty() ? "" : report.failures[0].reason);
   // No report lost: what each hub had acknowledged when it stopped is in the
   // exchange's telemetry store, every seq from 1 exactly once.
   ASSERT_OK_AND_ASSIGN(
-      auto store, services::TelemetryStore::Open(community.exchange_data_dir() + "/telemetry"));
+      auto store, telemetry::TelemetryStore::Open(community.exchange_data_dir() + "/telemetry"));
   for (int h = 1; h <= 2; ++h) {
     std::ifstream log(absl::StrCat(community.options().dir, "/logs/hub-", h, ".log"));
     std::string line;

@@ -17,8 +17,8 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "peergrid/convert/market_convert.h"
 #include "peergrid/matching/auction.h"
-#include "peergrid/services/market_convert.h"
 #include "peergrid/testing/paths.h"
 #include "peergrid/testing/status_matchers.h"
 #include "peergrid/v1/types.pb.h"
@@ -58,7 +58,7 @@ class CtlMarketTest : public ::testing::Test {
 
   // Runs peergridctl with `args`, stdout and stderr captured to files.
   CtlRun Ctl(const std::vector<std::string>& args) {
-    const std::string binary = testing::BinaryDir() + "/services/peergridctl";
+    const std::string binary = testing::BinaryDir() + "/bin/peergridctl";
     const std::string out = dir_ + "/stdout", err = dir_ + "/stderr";
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -138,13 +138,13 @@ TEST_F(CtlMarketTest, ClearMatchesTheLibraryOnTheSameInput) {
   const std::string text = Book().dump();
   v1::ClearingInput proto;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(text, &proto).ok());
-  ASSERT_OK_AND_ASSIGN(matching::ClearingInput input, services::FromProto(proto));
+  ASSERT_OK_AND_ASSIGN(matching::ClearingInput input, convert::FromProto(proto));
   ASSERT_OK_AND_ASSIGN(matching::ClearingResult direct, matching::Clear(input));
   CtlRun run = Ctl({"clear", "--compact", "--input", Write("book.json", text)});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(std::count(run.out.begin(), run.out.end(), '\n'), 1);
   ASSERT_OK_AND_ASSIGN(matching::ClearingResult printed,
-                       services::FromProto(ParseClearing(run.out)));
+                       convert::FromProto(ParseClearing(run.out)));
   EXPECT_EQ(printed, direct);
 }
 

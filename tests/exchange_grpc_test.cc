@@ -15,7 +15,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "peergrid/services/subprocess.h"
+#include "peergrid/runtime/subprocess.h"
 #include "peergrid/testing/paths.h"
 #include "peergrid/testing/status_matchers.h"
 #include "peergrid/v1/admin.grpc.pb.h"
@@ -31,14 +31,14 @@ class ExchangeGrpcTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new std::string(::peergrid::testing::FreshTempDir("exchange_grpc"));
     // A real clock: intervals 2 h ahead are open for the whole test.
-    auto exchange = services::Subprocess::Start(
-        {::peergrid::testing::BinaryDir() + "/services/peergrid-exchange",
+    auto exchange = runtime::Subprocess::Start(
+        {::peergrid::testing::BinaryDir() + "/bin/peergrid-exchange",
          "--data-dir=" + *dir_ + "/data", "--listen=127.0.0.1:0", "--http=127.0.0.1:0",
          "--port-file=" + *dir_ + "/port", "--max-message-bytes=65536"},
         *dir_ + "/exchange.log");
     ASSERT_TRUE(exchange.ok()) << exchange.status();
     exchange_ = exchange->release();
-    auto port = services::WaitForFileLine(*dir_ + "/port", absl::Seconds(60));
+    auto port = runtime::WaitForFileLine(*dir_ + "/port", absl::Seconds(60));
     ASSERT_TRUE(port.ok()) << port.status();
     address_ = new std::string("127.0.0.1:" + *port);
     auto channel = grpc::CreateChannel(*address_, grpc::InsecureChannelCredentials());
@@ -108,12 +108,12 @@ class ExchangeGrpcTest : public ::testing::Test {
 
   static std::string* dir_;
   static std::string* address_;
-  static services::Subprocess* exchange_;
+  static runtime::Subprocess* exchange_;
 };
 
 std::string* ExchangeGrpcTest::dir_ = nullptr;
 std::string* ExchangeGrpcTest::address_ = nullptr;
-services::Subprocess* ExchangeGrpcTest::exchange_ = nullptr;
+runtime::Subprocess* ExchangeGrpcTest::exchange_ = nullptr;
 
 TEST_F(ExchangeGrpcTest, EveryKindOfBadOrderIsRefusedNamingTheFieldAndRecordsNothing) {
   const uint64_t before = LedgerSize();

@@ -15,9 +15,9 @@
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "peergrid/services/hub_buffer.h"
-#include "peergrid/services/subprocess.h"
-#include "peergrid/services/telemetry_store.h"
+#include "peergrid/node/hub_buffer.h"
+#include "peergrid/runtime/subprocess.h"
+#include "peergrid/telemetry/telemetry_store.h"
 #include "peergrid/testing/paths.h"
 #include "peergrid/testing/status_matchers.h"
 #include "peergrid/v1/admin.grpc.pb.h"
@@ -26,7 +26,7 @@
 namespace peergrid {
 namespace {
 
-using services::Subprocess;
+using runtime::Subprocess;
 
 constexpr char kHubId[] = "jeju-hub-1";
 
@@ -45,18 +45,18 @@ class StoreForwardTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = peergrid::testing::FreshTempDir("hub_store_forward");
-    exchange_bin_ = peergrid::testing::BinaryDir() + "/services/peergrid-exchange";
-    hub_bin_ = peergrid::testing::BinaryDir() + "/services/peergrid-hub";
+    exchange_bin_ = peergrid::testing::BinaryDir() + "/bin/peergrid-exchange";
+    hub_bin_ = peergrid::testing::BinaryDir() + "/bin/peergrid-hub";
   }
 
   // Starts the exchange on `port` (0: any) and returns the bound port.
   int StartExchange(int port) {
     const std::string port_file = dir_ + "/exchange.port";
     std::remove(port_file.c_str());
-    auto started =
-        Subprocess::Start({exchange_bin_, "--data-dir", dir_ + "/exchange", "--listen",
-                           absl::StrCat("127.0.0.1:", port), "--http=", "--port_file", port_file},
-                          dir_ + "/exchange.log");
+    auto started = runtime::Subprocess::Start(
+        {exchange_bin_, "--data-dir", dir_ + "/exchange", "--listen",
+         absl::StrCat("127.0.0.1:", port), "--http=", "--port_file", port_file},
+        dir_ + "/exchange.log");
     EXPECT_THAT(started.status(), peergrid::testing::IsOk());
     if (!started.ok()) return 0;
     exchange_ = *std::move(started);
@@ -86,7 +86,7 @@ class StoreForwardTest : public ::testing::Test {
   std::string dir_;
   std::string exchange_bin_;
   std::string hub_bin_;
-  std::unique_ptr<Subprocess> exchange_;
+  std::unique_ptr<runtime::Subprocess> exchange_;
   std::shared_ptr<grpc::Channel> channel_;
 };
 
@@ -108,8 +108,8 @@ TEST_F(StoreForwardTest, ExchangeKilledAndRestartedLosesNothing) {
   }
   // The hub reports every simulated second on a clock 5× faster than real.
   ASSERT_OK_AND_ASSIGN(
-      std::unique_ptr<Subprocess> hub,
-      Subprocess::Start(
+      std::unique_ptr<runtime::Subprocess> hub,
+      runtime::Subprocess::Start(
           {hub_bin_, "run", "--config", peergrid::testing::SourceDir() + "/deploy/hub-jeju.toml",
            "--exchange", absl::StrCat("127.0.0.1:", port), "--data-dir", dir_ + "/hub",
            "--households", "6", "--reporting-period", "1", "--clock", "sim:5"},
@@ -136,11 +136,11 @@ TEST_F(StoreForwardTest, ExchangeKilledAndRestartedLosesNothing) {
   exchange_->Signal(SIGTERM);
   ASSERT_OK(exchange_->Wait(absl::Seconds(20)).status());
 
-  ASSERT_OK_AND_ASSIGN(auto buffer, services::HubBuffer::Open(dir_ + "/hub/buffer"));
+  ASSERT_OK_AND_ASSIGN(auto buffer, node::HubBuffer::Open(dir_ + "/hub/buffer"));
   const uint64_t last = buffer->next_seq() - 1;
   const uint64_t acked = buffer->acked_seq();
   ASSERT_GE(acked, caught_up);
-  ASSERT_OK_AND_ASSIGN(auto store, services::TelemetryStore::Open(dir_ + "/exchange/telemetry"));
+  ASSERT_OK_AND_ASSIGN(auto store, telemetry::TelemetryStore::Open(dir_ + "/exchange/telemetry"));
   const std::vector<uint64_t> seqs = store->StoredSeqs(kHubId);
   // Every acknowledged seq is stored, once, with no gaps; the rest (if the
   // hub stopped before their acks) are still buffered at the hub.

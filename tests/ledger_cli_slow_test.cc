@@ -41,7 +41,7 @@ Result Shell(const std::string& command) {
   return r;
 }
 
-std::string Ctl() { return peergrid::testing::BinaryDir() + "/services/peergridctl"; }
+std::string Ctl() { return peergrid::testing::BinaryDir() + "/bin/peergridctl"; }
 
 std::vector<Hash> Hashes(const nlohmann::json& list) {
   std::vector<Hash> out;

@@ -13,13 +13,13 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "peergrid/services/market_telemetry.h"
+#include "peergrid/exchange/market_telemetry.h"
 
 namespace peergrid::testing {
 
-class InMemoryTelemetry final : public services::MarketTelemetry {
+class InMemoryTelemetry final : public exchange::MarketTelemetry {
  public:
-  absl::StatusOr<services::HubLatest> Latest(const std::string& hub_id) const override {
+  absl::StatusOr<exchange::HubLatest> Latest(const std::string& hub_id) const override {
     absl::MutexLock lock(&mu_);
     auto it = latest_.find(hub_id);
     if (it == latest_.end()) return absl::NotFoundError(hub_id);
@@ -33,7 +33,7 @@ class InMemoryTelemetry final : public services::MarketTelemetry {
   // Records a report from `hub_id` received at `now_ms` with these banks.
   void Report(const std::string& hub_id, int64_t now_ms,
               std::vector<v1::BatteryBankReading> banks = {}) {
-    services::HubLatest latest;
+    exchange::HubLatest latest;
     latest.report.set_hub_id(hub_id);
     for (v1::BatteryBankReading& bank : banks) *latest.report.add_banks() = std::move(bank);
     latest.received_at_unix_ms = now_ms;
@@ -53,7 +53,7 @@ class InMemoryTelemetry final : public services::MarketTelemetry {
 
  private:
   mutable absl::Mutex mu_;
-  std::map<std::string, services::HubLatest> latest_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, exchange::HubLatest> latest_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, std::map<std::string, v1::IntervalRead>> reads_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -1,0 +1,123 @@
+// The economic half of the audit: a fold over the ledger's entries, in index
+// order, that re-checks every business rule the exchange claims to follow
+// (DESIGN.md §4–§5, docs/AUDIT.md):
+//   - registrations: valid ids, each registered once, participants on a hub;
+//   - tariffs: valid (0 ≤ feed_in ≤ retail);
+//   - orders: accepted before their interval's gate closure and before its
+//     clearing, within the horizon and the tariff band in force, valid ids,
+//     side and quantity, a registered participant, a fresh order id, one side
+//     per participant and interval; a signed order's signature verifies with
+//     its participant's registered key over the canonical order text
+//     (docs/API.md; unsigned orders are counted, not failed);
+//   - cancels: of a live order of that participant, at its index, before
+//     gate closure;
+//   - clearings: one per interval, after gate closure, order_count equal to
+//     the book's size, every fill within both limits and between different
+//     participants, and matching::Clear on the book giving the recorded
+//     result fill by fill;
+//   - settlements and corrections: of a cleared interval, naming its
+//     clearing (and the settlement they correct), with the interval's tariff,
+//     after the settlement grace, summing to zero with the grid line, and
+//     matching::Settle on the recorded inputs giving the recorded bills.
+// The book of an interval is every order accepted for it before its
+// clearing, minus those cancelled before it; orders that no book may hold (a
+// duplicate id, a participant on both sides, an unreadable order) are
+// reported and left out of it.
+//
+// Thread-safety: thread-compatible (one thread feeds it).
+// Errors: none returned; every finding is a failure in the AuditReport.
+#ifndef PEERGRID_AUDIT_CHECK_MARKET_H_
+#define PEERGRID_AUDIT_CHECK_MARKET_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "peergrid/audit/report.h"
+#include "peergrid/common/market_time.h"
+#include "peergrid/matching/auction.h"
+#include "peergrid/matching/order.h"
+#include "peergrid/v1/ledger.pb.h"
+
+namespace peergrid::audit::internal {
+
+class MarketAuditor {
+ public:
+  // `report` is not owned and must outlive the auditor.
+  MarketAuditor(const MarketTiming& timing, AuditReport* report);
+
+  // Checks the entry at `index`; entries must arrive in index order.
+  void Check(uint64_t index, const v1::LedgerEntry& entry);
+
+ private:
+  struct BookOrder {
+    matching::Order order;
+    bool cancelled = false;
+    int64_t filled_wh = 0;
+  };
+  // An interval whose gate has not been cleared yet.
+  struct OpenInterval {
+    std::vector<BookOrder> orders;  // in seq order
+    absl::flat_hash_map<std::string, size_t> by_id;
+    // Live orders per participant: their side and how many.
+    absl::flat_hash_map<std::string, std::pair<matching::Side, int>> sides;
+  };
+  // A cleared interval: what its settlements are checked against.
+  struct ClearedInterval {
+    uint64_t clearing_index = 0;
+    matching::ClearingResult clearing;  // as recorded
+    std::optional<v1::Tariff> tariff;   // in force at the clearing
+    std::optional<uint64_t> latest_settlement;
+  };
+
+  void CheckHub(uint64_t index, const v1::Hub& hub);
+  void CheckParticipant(uint64_t index, const v1::Participant& participant);
+  void CheckTariff(uint64_t index, const v1::Tariff& tariff);
+  void CheckOrder(uint64_t index, const v1::LedgerEntry& entry);
+  void CheckOrderSignature(uint64_t index, const v1::OrderAccepted& accepted);
+  // Returns the first acceptance rule `accepted` breaks, if any.
+  std::optional<std::string> AcceptanceProblem(const v1::OrderAccepted& accepted,
+                                               int64_t recorded_at_ms,
+                                               const matching::Order& order) const;
+  void CheckCancel(uint64_t index, const v1::LedgerEntry& entry);
+  void CheckClearing(uint64_t index, const v1::LedgerEntry& entry);
+  // Re-runs matching::Clear on the live book; returns how it differs, if it does.
+  static std::optional<std::string> RerunProblem(int64_t start,
+                                                 const std::vector<matching::Order>& live,
+                                                 const v1::ClearingResult& recorded);
+  // Checks each recorded fill against the book (one `fill` count per fill);
+  // returns false at the first failure.
+  bool CheckFills(uint64_t index, const v1::ClearingResult& result, OpenInterval* book);
+  void CheckSettlement(uint64_t index, const v1::LedgerEntry& entry,
+                       const v1::IntervalSettled& settled, std::optional<uint64_t> corrects_index);
+  // Returns every way a settlement contradicts its interval's record: the
+  // clearing and settlement it names, its time, its tariff.
+  std::vector<std::string> SettlementLinkProblems(const v1::LedgerEntry& entry,
+                                                  const v1::IntervalSettled& settled,
+                                                  std::optional<uint64_t> corrects_index,
+                                                  const ClearedInterval& interval) const;
+  // Re-runs matching::Settle on the recorded inputs; returns how it differs.
+  std::optional<std::string> RecomputeProblem(const v1::IntervalSettled& settled,
+                                              const ClearedInterval& interval) const;
+  // Checks Σ bills + grid = 0; returns false on a failure.
+  bool CheckZeroSum(uint64_t index, const v1::SettlementResult& result);
+  void Fail(AuditCheck check, uint64_t index, std::string reason);
+
+  const MarketTiming timing_;
+  AuditReport* const report_;
+  absl::flat_hash_set<std::string> hubs_;
+  absl::flat_hash_map<std::string, std::string> participants_;  // id -> public key (raw)
+  std::optional<v1::Tariff> tariff_;
+  std::optional<matching::Tariff> domain_tariff_;
+  absl::flat_hash_set<std::string> order_ids_;  // every order id ever accepted
+  std::map<int64_t, OpenInterval> open_;
+  std::map<int64_t, ClearedInterval> cleared_;
+};
+
+}  // namespace peergrid::audit::internal
+
+#endif  // PEERGRID_AUDIT_CHECK_MARKET_H_

@@ -1,0 +1,101 @@
+// peergrid-exchange: the zone daemon. One process per grid zone: it runs the
+// market (order intake, clearing at gate closure, settlement), ingests hub
+// telemetry, keeps the signed ledger, and serves the operator and audit views.
+//
+//   peergrid-exchange --data-dir ./peergrid-data --listen 127.0.0.1:7400 --http 127.0.0.1:9400
+//
+// Everything is embedded: the ledger and the telemetry live in RocksDB under
+// --data-dir. See docs/OPERATIONS.md.
+#include <csignal>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/str_cat.h"
+#include "peergrid/common/clock.h"
+#include "peergrid/runtime/json_log.h"
+#include "peergrid/runtime/toml_flags.h"
+#include "peergrid/server/exchange_daemon.h"
+
+ABSL_FLAG(std::string, config, "", "optional TOML file whose keys set these flags");
+ABSL_FLAG(std::string, data_dir, "./peergrid-data", "embedded data directory (RocksDB)");
+ABSL_FLAG(std::string, listen, "127.0.0.1:7400", "gRPC address HOST:PORT (port 0: any free)");
+ABSL_FLAG(std::string, http, "127.0.0.1:9400",
+          "HTTP address for /metrics HOST:PORT (empty: no HTTP)");
+ABSL_FLAG(std::string, clock, "real",
+          "\"real\", or a simulated clock \"sim:<speed>[@<start>]\" (start: RFC 3339 or Unix s)");
+ABSL_FLAG(std::string, zone, "jeju-1", "zone id");
+ABSL_FLAG(std::string, origin, "", "ledger checkpoint origin (default peergrid/<zone>)");
+ABSL_FLAG(int64_t, interval_s, 900, "delivery interval length, seconds");
+ABSL_FLAG(int64_t, gate_lead_s, 300, "gate closure lead before an interval starts, seconds");
+ABSL_FLAG(int64_t, settlement_grace_s, 900, "grace for late meter data before settling, seconds");
+ABSL_FLAG(double, checkpoint_every_s, 1.0, "sign a checkpoint this often while entries arrive");
+ABSL_FLAG(int32_t, max_message_bytes, 4 << 20, "largest gRPC message accepted, bytes");
+ABSL_FLAG(bool, require_signed_orders, false,
+          "reject unsigned orders from participants with a registered key");
+ABSL_FLAG(std::string, port_file, "", "write the bound gRPC port here once serving");
+
+int main(int argc, char** argv) {
+  // Debian builds Abseil without NDEBUG, so every Mutex operation would also
+  // update a process-wide lock graph (deadlock detection) under a global
+  // lock. The tests keep it on; the daemons, under load, turn it off.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  absl::SetProgramUsageMessage(
+      "the peergrid zone exchange: market, telemetry ingest, signed ledger, audit.\n"
+      "  peergrid-exchange [--config FILE] [--data-dir DIR] [--listen HOST:PORT] "
+      "[--http HOST:PORT] [--clock real|sim:SPEED@START]\n"
+      "Flags may also come from --flagfile or a TOML --config (command line wins);\n"
+      "dashes and underscores in flag names are the same (--data-dir = --data_dir).");
+  std::vector<std::string> normalized = peergrid::runtime::NormalizeFlagNames(argc, argv);
+  std::vector<char*> normalized_argv;
+  for (std::string& arg : normalized) normalized_argv.push_back(arg.data());
+  absl::ParseCommandLine(static_cast<int>(normalized_argv.size()), normalized_argv.data());
+  if (const std::string config = absl::GetFlag(FLAGS_config); !config.empty()) {
+    absl::Status applied = peergrid::runtime::ApplyTomlFlags(config, normalized);
+    if (!applied.ok()) {
+      peergrid::runtime::LogJson("error", "bad config",
+                                 {{"error", std::string(applied.message())}});
+      return 2;
+    }
+  }
+  // Block SIGTERM and SIGINT in every thread; the main thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<peergrid::Clock>> clock =
+      peergrid::ParseClock(absl::GetFlag(FLAGS_clock));
+  if (!clock.ok()) {
+    peergrid::runtime::LogJson("error", "bad flag",
+                               {{"error", std::string(clock.status().message())}});
+    return 2;
+  }
+  peergrid::server::ExchangeDaemonOptions flags;
+  flags.data_dir = absl::GetFlag(FLAGS_data_dir);
+  flags.listen = absl::GetFlag(FLAGS_listen);
+  flags.http = absl::GetFlag(FLAGS_http);
+  flags.zone = absl::GetFlag(FLAGS_zone);
+  flags.origin = absl::GetFlag(FLAGS_origin);
+  if (flags.origin.empty()) flags.origin = "peergrid/" + flags.zone;
+  flags.port_file = absl::GetFlag(FLAGS_port_file);
+  flags.timing.interval_s = absl::GetFlag(FLAGS_interval_s);
+  flags.timing.gate_lead_s = absl::GetFlag(FLAGS_gate_lead_s);
+  flags.timing.settlement_grace_s = absl::GetFlag(FLAGS_settlement_grace_s);
+  flags.checkpoint_every_s = absl::GetFlag(FLAGS_checkpoint_every_s);
+  flags.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  flags.require_signed_orders = absl::GetFlag(FLAGS_require_signed_orders);
+  absl::Status status = peergrid::server::RunExchangeDaemon(flags, *std::move(clock), signals);
+  if (!status.ok()) {
+    peergrid::runtime::LogJson("error", "exchange failed",
+                               {{"error", std::string(status.message())},
+                                {"code", std::string(absl::StatusCodeToString(status.code()))}});
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,159 @@
+// The Exchange's implementation (exchange.h states the contract). Private to
+// exchange/: its threads, queues and locks are nobody else's business.
+//
+// Lock order (a thread holding one may only take those after it):
+//   admin_mu_ (registrations, tariff)  ->  due_mu_ (RunDue)  ->  checkpoint_mu_
+//   ->  mu_ (state, pending orders, events).
+// Nothing is called back with mu_ held except the DrainQueues' Push (which
+// only takes the queue's own lock). Signature checks and proto serialization
+// run with no lock held; the ledger's own locks are never held while taking
+// any of these.
+#ifndef PEERGRID_EXCHANGE_EXCHANGE_IMPL_H_
+#define PEERGRID_EXCHANGE_EXCHANGE_IMPL_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "open_position.h"
+#include "peergrid/exchange/exchange.h"
+#include "peergrid/runtime/drain_queue.h"
+
+namespace peergrid::matching {
+struct Order;
+}  // namespace peergrid::matching
+
+namespace peergrid::exchange {
+
+class ExchangeState;
+
+class ExchangeImpl final : public Exchange {
+ public:
+  ExchangeImpl(ledger::Ledger* ledger, const MarketTelemetry* telemetry, const Clock* clock,
+               ExchangeOptions options);
+  ~ExchangeImpl() override;
+
+  // Replays the ledger into the state (Open's second half).
+  absl::Status Replay();
+
+  void SetEvents(ExchangeEvents events) override;
+  absl::StatusOr<uint64_t> RegisterHub(const v1::Hub& hub) override;
+  absl::StatusOr<uint64_t> RegisterParticipant(const v1::Participant& participant) override;
+  absl::StatusOr<uint64_t> SetTariff(const v1::Tariff& tariff) override;
+  v1::Zone GetZone() const override;
+  absl::StatusOr<v1::SubmitOrderResponse> SubmitOrder(
+      const v1::SubmitOrderRequest& request) override;
+  void SubmitOrderAsync(const v1::SubmitOrderRequest& request, SubmitDone done) override;
+  absl::StatusOr<v1::CancelOrderResponse> CancelOrder(
+      const v1::CancelOrderRequest& request) override;
+  absl::StatusOr<v1::OrderState> GetOrder(const std::string& order_id) const override;
+  absl::StatusOr<v1::ListOrdersResponse> ListOrders(
+      const v1::ListOrdersRequest& request) const override;
+  absl::StatusOr<v1::IntervalResult> GetIntervalResult(int64_t interval_start) const override;
+  absl::StatusOr<v1::GetBillResponse> GetBill(const v1::GetBillRequest& request) const override;
+  absl::StatusOr<uint64_t> OrderIndex(const std::string& order_id) const override;
+  absl::StatusOr<int> RunDue() override;
+  absl::Status SignCheckpoint() override;
+  std::optional<int64_t> NextDueUnixSeconds() const override;
+  const HubDirectory& directory() const override;
+  std::vector<v1::TradeEvent> ClearedSince(int64_t from_interval_start,
+                                           const std::string& participant_id) const override;
+  const ExchangeOptions& options() const override { return options_; }
+  ledger::Ledger& ledger() override { return *ledger_; }
+
+ private:
+  absl::StatusOr<uint64_t> AppendAdmin(v1::LedgerEntry entry);
+  // An accepted order on its way to the ledger.
+  struct OrderAppend {
+    v1::LedgerEntry entry;
+    std::string bytes;  // entry, serialized
+    SubmitDone done;
+  };
+  // Orders made durable (or not) together, to be answered.
+  struct CommittedOrders {
+    std::vector<OrderAppend> orders;
+    uint64_t first_index = 0;  // orders[i] is at first_index + i
+    absl::Status status;       // OK, or why none of them was recorded
+    std::function<void(const v1::Order&)> on_order;
+  };
+  // The intake thread: appends queued orders in batches until the queue is
+  // closed and drained. Its batches go to the answer thread, which finishes
+  // the calls (sending the responses) while the next batch is appended.
+  void IntakeLoop();
+  void CommitOrders(std::vector<OrderAppend> batch);
+  void AnswerLoop();
+  static void Answer(CommittedOrders committed);
+  // `signature` is CheckSignature's verdict, when it was known before the
+  // lock was taken.
+  absl::Status ValidateSubmitLocked(const v1::SubmitOrderRequest& request, int64_t now_s,
+                                    const std::optional<absl::Status>& signature)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckSellerCapacityLocked(const v1::Order& order, const v1::Participant& seller,
+                                         int64_t now_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // One side per participant per interval, over open and pending orders.
+  absl::Status CheckOneSideLocked(const v1::Order& order, const matching::Order& domain)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts a validated order as pending, and no longer once it is durable
+  // (or failed to be).
+  void AddPendingLocked(const v1::Order& order) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemovePendingLocked(const v1::Order& order) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Verifies the order's signature against the participant's key (no lock
+  // needed: the options and the participant are immutable).
+  absl::Status CheckSignature(const v1::SubmitOrderRequest& request,
+                              const v1::Participant& participant) const;
+  absl::Status ClearInterval(int64_t interval_start);
+  absl::Status SettleInterval(int64_t interval_start);
+  absl::Status CorrectLateReads(int64_t now_s);
+  absl::StatusOr<v1::IntervalSettled> ComputeSettlement(int64_t interval_start,
+                                                        const v1::ClearingResult& clearing,
+                                                        const v1::Tariff& tariff) const;
+  // Returns the first interval this zone clears (its gate was open when the
+  // ledger began), if the ledger has entries.
+  std::optional<int64_t> FirstIntervalLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ApplyLocked(uint64_t index, const v1::LedgerEntry& entry)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int64_t NowMs() const;
+
+  ledger::Ledger* const ledger_;
+  const MarketTelemetry* const telemetry_;
+  const Clock* const clock_;
+  const ExchangeOptions options_;
+
+  absl::Mutex admin_mu_;  // serializes registrations and tariff changes
+  absl::Mutex due_mu_;    // serializes RunDue
+  mutable absl::Mutex mu_;
+  std::unique_ptr<ExchangeState> state_ ABSL_GUARDED_BY(mu_);
+  // Orders and cancels validated but not yet durable.
+  std::map<std::string, v1::Order> pending_orders_ ABSL_GUARDED_BY(mu_);
+  // What the pending orders add per (participant, interval).
+  std::map<std::pair<std::string, int64_t>, OpenPosition> pending_positions_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> pending_cancels_ ABSL_GUARDED_BY(mu_);
+  // Durable entries waiting for an earlier index to be applied first.
+  std::map<uint64_t, v1::LedgerEntry> unapplied_ ABSL_GUARDED_BY(mu_);
+  absl::CondVar applied_;  // signalled when unapplied entries reach the state
+  std::map<int64_t, int> in_flight_ ABSL_GUARDED_BY(mu_);
+  // Intervals whose gate the scheduler has closed (no new orders or cancels).
+  std::optional<int64_t> closed_through_ ABSL_GUARDED_BY(mu_);
+  int64_t last_correction_check_s_ ABSL_GUARDED_BY(mu_) = 0;
+  ExchangeEvents events_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex checkpoint_mu_;
+  uint64_t last_checkpoint_size_ ABSL_GUARDED_BY(checkpoint_mu_) = 0;
+  runtime::DrainQueue<OrderAppend> intake_;
+  runtime::DrainQueue<CommittedOrders> committed_;
+  // Last: they start once every other member exists.
+  std::thread answer_thread_;
+  std::thread intake_thread_;
+};
+
+}  // namespace peergrid::exchange
+
+#endif  // PEERGRID_EXCHANGE_EXCHANGE_IMPL_H_

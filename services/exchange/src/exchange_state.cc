@@ -1,0 +1,186 @@
+#include "exchange_state.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace peergrid::exchange {
+namespace {
+
+absl::Status Broken(uint64_t index, absl::string_view why) {
+  return absl::DataLossError(absl::StrCat("ledger entry ", index, ": ", why));
+}
+
+}  // namespace
+
+absl::Status ExchangeState::Apply(uint64_t index, const v1::LedgerEntry& entry) {
+  if (index != size_) {
+    return Broken(index, absl::StrCat("applied out of order (expected index ", size_, ")"));
+  }
+  if (!first_entry_unix_ms_) first_entry_unix_ms_ = entry.recorded_at_unix_ms();
+  absl::Status status;
+  switch (entry.kind_case()) {
+    case v1::LedgerEntry::kHubRegistered:
+      status = directory_.AddHub(entry.hub_registered().hub());
+      break;
+    case v1::LedgerEntry::kParticipantRegistered:
+      status = directory_.AddParticipant(entry.participant_registered().participant());
+      break;
+    case v1::LedgerEntry::kTariffSet:
+      tariff_ = entry.tariff_set().tariff();
+      break;
+    case v1::LedgerEntry::kOrderAccepted:
+      status = ApplyOrderAccepted(index, entry);
+      break;
+    case v1::LedgerEntry::kOrderCancelled:
+      status = ApplyOrderCancelled(index, entry.order_cancelled());
+      break;
+    case v1::LedgerEntry::kIntervalCleared:
+      status = ApplyCleared(index, entry.interval_cleared());
+      break;
+    case v1::LedgerEntry::kIntervalSettled:
+      status = ApplySettled(index, entry.interval_settled(), /*correction=*/false);
+      break;
+    case v1::LedgerEntry::kSettlementCorrected:
+      status = ApplySettled(index, entry.settlement_corrected().settlement(), /*correction=*/true);
+      break;
+    case v1::LedgerEntry::kKeyRotated:
+      break;
+    case v1::LedgerEntry::KIND_NOT_SET:
+      status = absl::InvalidArgumentError("entry has no kind");
+      break;
+  }
+  if (!status.ok()) return Broken(index, status.message());
+  ++size_;
+  return absl::OkStatus();
+}
+
+absl::Status ExchangeState::ApplyOrderAccepted(uint64_t index, const v1::LedgerEntry& entry) {
+  const v1::OrderAccepted& accepted = entry.order_accepted();
+  OrderRecord record;
+  record.order = accepted.order();
+  record.order.set_seq(index);
+  record.signature = accepted.signature();
+  record.key_id = accepted.key_id();
+  record.accepted_at_unix_ms = accepted.accepted_at_unix_ms();
+  const std::string& id = record.order.order_id();
+  if (orders_.contains(id)) return absl::AlreadyExistsError(absl::StrCat("order_id ", id));
+  intervals_[record.order.interval_start()].order_ids.push_back(id);
+  orders_by_participant_[record.order.participant_id()].push_back(id);
+  ParticipantInterval& mine =
+      by_participant_interval_[{record.order.participant_id(), record.order.interval_start()}];
+  mine.order_ids.push_back(id);
+  mine.open.Add(record.order);
+  orders_.emplace(id, std::move(record));
+  return absl::OkStatus();
+}
+
+absl::Status ExchangeState::ApplyOrderCancelled(uint64_t index, const v1::OrderCancelled& cancel) {
+  auto it = orders_.find(cancel.order_id());
+  if (it == orders_.end()) {
+    return absl::NotFoundError(absl::StrCat("cancel of unknown order_id ", cancel.order_id()));
+  }
+  if (it->second.cancel_index) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("order ", cancel.order_id(), " cancelled twice"));
+  }
+  it->second.cancel_index = index;
+  const v1::Order& order = it->second.order;
+  if (!it->second.cleared) {
+    by_participant_interval_.at({order.participant_id(), order.interval_start()})
+        .open.Remove(order);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ExchangeState::ApplyCleared(uint64_t index, const v1::IntervalCleared& cleared) {
+  const int64_t start = cleared.result().interval_start();
+  IntervalRecord& interval = intervals_[start];
+  if (interval.clearing_index) {
+    return absl::AlreadyExistsError(absl::StrCat("interval ", start, " cleared twice"));
+  }
+  interval.clearing_index = index;
+  interval.clearing = cleared.result();
+  interval.order_count = cleared.order_count();
+  if (tariff_) interval.tariff_at_clearing = *tariff_;
+  for (const std::string& id : interval.order_ids) {
+    OrderRecord& order = orders_.at(id);
+    if (!order.cancel_index) order.cleared = true;
+    by_participant_interval_.at({order.order.participant_id(), start}).open = OpenPosition{};
+  }
+  for (const v1::Fill& fill : cleared.result().fills()) {
+    for (const std::string* id : {&fill.buy_order_id(), &fill.sell_order_id()}) {
+      auto it = orders_.find(*id);
+      if (it == orders_.end())
+        return absl::NotFoundError(absl::StrCat("fill of unknown order ", *id));
+      it->second.filled_wh += fill.quantity_wh();
+    }
+  }
+  if (!last_cleared_ || start > *last_cleared_) last_cleared_ = start;
+  return absl::OkStatus();
+}
+
+absl::Status ExchangeState::ApplySettled(uint64_t index, const v1::IntervalSettled& settled,
+                                         bool correction) {
+  IntervalRecord& interval = intervals_[settled.interval_start()];
+  if (!correction && interval.settlement_index) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("interval ", settled.interval_start(), " settled twice"));
+  }
+  if (correction && !interval.settlement_index) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("correction of unsettled interval ", settled.interval_start()));
+  }
+  interval.settlement_index = index;
+  interval.settlement = settled;
+  interval.corrected = correction;
+  if (!last_settled_ || settled.interval_start() > *last_settled_) {
+    last_settled_ = settled.interval_start();
+  }
+  return absl::OkStatus();
+}
+
+const OrderRecord* ExchangeState::FindOrder(const std::string& order_id) const {
+  auto it = orders_.find(order_id);
+  return it == orders_.end() ? nullptr : &it->second;
+}
+
+const IntervalRecord* ExchangeState::FindInterval(int64_t interval_start) const {
+  auto it = intervals_.find(interval_start);
+  return it == intervals_.end() ? nullptr : &it->second;
+}
+
+std::vector<const OrderRecord*> ExchangeState::OpenOrders(int64_t interval_start) const {
+  std::vector<const OrderRecord*> out;
+  const IntervalRecord* interval = FindInterval(interval_start);
+  if (interval == nullptr) return out;
+  for (const std::string& id : interval->order_ids) {
+    const OrderRecord& order = orders_.at(id);
+    if (!order.cancel_index && !order.cleared) out.push_back(&order);
+  }
+  return out;
+}
+
+std::vector<const OrderRecord*> ExchangeState::OpenOrdersOf(const std::string& participant_id,
+                                                            int64_t interval_start) const {
+  std::vector<const OrderRecord*> out;
+  auto it = by_participant_interval_.find({participant_id, interval_start});
+  if (it == by_participant_interval_.end()) return out;
+  for (const std::string& id : it->second.order_ids) {
+    const OrderRecord& order = orders_.at(id);
+    if (!order.cancel_index && !order.cleared) out.push_back(&order);
+  }
+  return out;
+}
+
+OpenPosition ExchangeState::OpenPositionOf(const std::string& participant_id,
+                                           int64_t interval_start) const {
+  auto it = by_participant_interval_.find({participant_id, interval_start});
+  return it == by_participant_interval_.end() ? OpenPosition{} : it->second.open;
+}
+
+const std::vector<std::string>& ExchangeState::OrdersOf(const std::string& participant_id) const {
+  static const std::vector<std::string> kNone;
+  auto it = orders_by_participant_.find(participant_id);
+  return it == orders_by_participant_.end() ? kNone : it->second;
+}
+
+}  // namespace peergrid::exchange

@@ -1,0 +1,199 @@
+#include "peergrid/node/hub_buffer.h"
+
+#include <sys/statvfs.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "peergrid/common/status.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+
+namespace peergrid::node {
+namespace {
+
+// Keys: q/<seq big-endian> → report bytes; meta/next, meta/acked → 8 bytes
+// little-endian; meta/last → the last appended report's bytes.
+constexpr char kNextKey[] = "meta/next";
+constexpr char kAckedKey[] = "meta/acked";
+constexpr char kLastKey[] = "meta/last";
+
+std::string QueueKey(uint64_t seq) {
+  std::string k = "q/";
+  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((seq >> (8 * i)) & 0xff));
+  return k;
+}
+uint64_t SeqOfKey(const rocksdb::Slice& key) {
+  uint64_t v = 0;
+  for (size_t i = 2; i < 10 && i < key.size(); ++i) {
+    v = (v << 8) | static_cast<unsigned char>(key[i]);
+  }
+  return v;
+}
+std::string Fixed(uint64_t v) {
+  std::string s;
+  for (int i = 0; i < 8; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  return s;
+}
+uint64_t ParseFixed(const std::string& s) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0 && s.size() == 8; --i) v = (v << 8) | static_cast<unsigned char>(s[i]);
+  return v;
+}
+
+absl::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsCorruption()) return absl::DataLossError(absl::StrCat(what, ": ", s.ToString()));
+  return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
+}
+
+}  // namespace
+
+int DiskWarningLevel(const BufferUsage& usage) {
+  const double used = usage.disk_used_ratio();
+  if (used >= 0.95) return 3;
+  if (used >= 0.90) return 2;
+  if (used >= 0.80) return 1;
+  return 0;
+}
+
+absl::StatusOr<std::unique_ptr<HubBuffer>> HubBuffer::Open(const std::string& dir) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  PEERGRID_RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::Open(options, dir, &raw), absl::StrCat("open hub buffer ", dir)));
+  std::unique_ptr<HubBuffer> buffer(new HubBuffer(std::unique_ptr<rocksdb::DB>(raw), dir));
+  PEERGRID_RETURN_IF_ERROR(buffer->Load());
+  return buffer;
+}
+
+HubBuffer::HubBuffer(std::unique_ptr<rocksdb::DB> db, std::string dir)
+    : db_(std::move(db)), dir_(std::move(dir)) {}
+
+HubBuffer::~HubBuffer() { Close(); }
+
+absl::Status HubBuffer::Load() {
+  absl::MutexLock lock(&mu_);
+  std::string v;
+  if (db_->Get(rocksdb::ReadOptions(), kNextKey, &v).ok()) next_seq_ = ParseFixed(v);
+  if (db_->Get(rocksdb::ReadOptions(), kAckedKey, &v).ok()) acked_seq_ = ParseFixed(v);
+  if (next_seq_ == 0 || acked_seq_ >= next_seq_) {
+    return absl::DataLossError(absl::StrCat("hub buffer ", dir_, ": next seq ", next_seq_,
+                                            " is not above acked seq ", acked_seq_));
+  }
+  if (db_->Get(rocksdb::ReadOptions(), kLastKey, &v).ok()) {
+    v1::HubReport last;
+    if (!last.ParseFromString(v)) {
+      return absl::DataLossError(absl::StrCat("hub buffer ", dir_, ": last report does not parse"));
+    }
+    last_ = std::move(last);
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("q/"); it->Valid() && it->key().starts_with("q/"); it->Next()) {
+    const uint64_t seq = SeqOfKey(it->key());
+    if (seq <= acked_seq_) continue;  // an Ack's delete that did not reach the disk
+    sizes_[seq] = it->value().size();
+    pending_bytes_ += it->value().size();
+  }
+  return FromRocks(it->status(), "scan hub buffer");
+}
+
+absl::StatusOr<uint64_t> HubBuffer::Append(v1::HubReport report) {
+  absl::MutexLock lock(&mu_);
+  const uint64_t seq = next_seq_;
+  report.set_seq(seq);
+  const std::string bytes = report.SerializeAsString();
+  rocksdb::WriteBatch batch;
+  batch.Put(QueueKey(seq), bytes);
+  batch.Put(kLastKey, bytes);
+  batch.Put(kNextKey, Fixed(seq + 1));
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  PEERGRID_RETURN_IF_ERROR(
+      FromRocks(db_->Write(options, &batch), absl::StrCat("buffer report seq ", seq)));
+  next_seq_ = seq + 1;
+  sizes_[seq] = bytes.size();
+  pending_bytes_ += bytes.size();
+  last_ = std::move(report);
+  return seq;
+}
+
+std::vector<v1::HubReport> HubBuffer::ReadAfter(uint64_t after_seq, size_t max) const {
+  std::vector<v1::HubReport> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(QueueKey(after_seq + 1));
+       it->Valid() && it->key().starts_with("q/") && out.size() < max; it->Next()) {
+    v1::HubReport r;
+    if (r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+absl::Status HubBuffer::Ack(uint64_t acked_seq) {
+  absl::MutexLock lock(&mu_);
+  if (acked_seq <= acked_seq_) return absl::OkStatus();
+  acked_seq = std::min(acked_seq, next_seq_ - 1);
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(QueueKey(0), QueueKey(acked_seq + 1));
+  batch.Put(kAckedKey, Fixed(acked_seq));
+  // No sync: losing an ack on a crash only means resending (the exchange
+  // drops duplicates).
+  PEERGRID_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
+                                     absl::StrCat("drop acked reports up to seq ", acked_seq)));
+  acked_seq_ = acked_seq;
+  while (!sizes_.empty() && sizes_.begin()->first <= acked_seq) {
+    pending_bytes_ -= sizes_.begin()->second;
+    sizes_.erase(sizes_.begin());
+  }
+  return absl::OkStatus();
+}
+
+bool HubBuffer::WaitForNew(uint64_t after_seq, absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  auto ready = [this, after_seq]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return closed_ || next_seq_ > after_seq + 1;
+  };
+  mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
+  return next_seq_ > after_seq + 1;
+}
+
+void HubBuffer::Close() {
+  absl::MutexLock lock(&mu_);
+  closed_ = true;
+}
+
+uint64_t HubBuffer::next_seq() const {
+  absl::MutexLock lock(&mu_);
+  return next_seq_;
+}
+
+uint64_t HubBuffer::acked_seq() const {
+  absl::MutexLock lock(&mu_);
+  return acked_seq_;
+}
+
+std::optional<v1::HubReport> HubBuffer::LastReport() const {
+  absl::MutexLock lock(&mu_);
+  return last_;
+}
+
+BufferUsage HubBuffer::Usage() const {
+  BufferUsage u;
+  {
+    absl::MutexLock lock(&mu_);
+    u.pending_reports = sizes_.size();
+    u.pending_bytes = pending_bytes_;
+  }
+  struct statvfs fs;
+  if (statvfs(dir_.c_str(), &fs) == 0) {
+    u.disk_free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    u.disk_total_bytes = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize;
+  }
+  return u;
+}
+
+}  // namespace peergrid::node

@@ -1,0 +1,132 @@
+#include <memory>
+#include <utility>
+
+#include "peergrid/rpc/grpc_status.h"
+#include "peergrid/server/exchange_services.h"
+#include "rpc_timer.h"
+
+namespace peergrid::server {
+
+MarketServiceImpl::MarketServiceImpl(exchange::Exchange* exchange,
+                                     runtime::Broadcaster<v1::TradeEvent>* trades,
+                                     LatencyObserver observe)
+    : exchange_(exchange), trades_(trades), observe_(std::move(observe)) {}
+
+grpc::ServerUnaryReactor* MarketServiceImpl::SubmitOrder(grpc::CallbackServerContext* context,
+                                                         const v1::SubmitOrderRequest* request,
+                                                         v1::SubmitOrderResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Request and response live until Finish; the timer until the answer.
+  auto timer = std::make_shared<RpcTimer>(observe_, "SubmitOrder");
+  exchange_->SubmitOrderAsync(
+      *request, [reactor, response, timer](absl::StatusOr<v1::SubmitOrderResponse> result) {
+        reactor->Finish(Respond(std::move(result), response));
+      });
+  return reactor;
+}
+
+grpc::Status MarketServiceImpl::CancelOrder(grpc::ServerContext*,
+                                            const v1::CancelOrderRequest* request,
+                                            v1::CancelOrderResponse* response) {
+  RpcTimer timer(observe_, "CancelOrder");
+  return Respond(exchange_->CancelOrder(*request), response);
+}
+
+grpc::Status MarketServiceImpl::GetOrder(grpc::ServerContext*, const v1::GetOrderRequest* request,
+                                         v1::OrderState* response) {
+  RpcTimer timer(observe_, "GetOrder");
+  return Respond(exchange_->GetOrder(request->order_id()), response);
+}
+
+grpc::Status MarketServiceImpl::ListOrders(grpc::ServerContext*,
+                                           const v1::ListOrdersRequest* request,
+                                           v1::ListOrdersResponse* response) {
+  RpcTimer timer(observe_, "ListOrders");
+  return Respond(exchange_->ListOrders(*request), response);
+}
+
+grpc::Status MarketServiceImpl::GetIntervalResult(grpc::ServerContext*,
+                                                  const v1::GetIntervalResultRequest* request,
+                                                  v1::IntervalResult* response) {
+  RpcTimer timer(observe_, "GetIntervalResult");
+  return Respond(exchange_->GetIntervalResult(request->interval_start()), response);
+}
+
+grpc::Status MarketServiceImpl::GetBill(grpc::ServerContext*, const v1::GetBillRequest* request,
+                                        v1::GetBillResponse* response) {
+  RpcTimer timer(observe_, "GetBill");
+  return Respond(exchange_->GetBill(*request), response);
+}
+
+grpc::Status MarketServiceImpl::WatchTrades(grpc::ServerContext* context,
+                                            const v1::WatchTradesRequest* request,
+                                            grpc::ServerWriter<v1::TradeEvent>* writer) {
+  const std::string& who = request->participant_id();
+  // Take the cursor before the replay so nothing cleared in between is lost;
+  // an interval replayed and then seen live is skipped by its start.
+  uint64_t cursor = trades_->Cursor();
+  int64_t last_sent = -1;
+  if (request->from_interval_start() != 0) {
+    for (const v1::TradeEvent& event :
+         exchange_->ClearedSince(request->from_interval_start(), who)) {
+      if (!writer->Write(event)) return grpc::Status::OK;
+      last_sent = event.interval_start();
+    }
+  }
+  while (!context->IsCancelled()) {
+    std::vector<v1::TradeEvent> events;
+    if (!trades_->WaitAfter(&cursor, absl::Now() + absl::Milliseconds(250), &events)) break;
+    for (v1::TradeEvent& event : events) {
+      if (event.interval_start() <= last_sent) continue;
+      if (!who.empty()) {
+        v1::TradeEvent mine = event;
+        mine.clear_fills();
+        for (const v1::Fill& fill : event.fills()) {
+          if (fill.buyer_id() == who || fill.seller_id() == who) *mine.add_fills() = fill;
+        }
+        event = std::move(mine);
+      }
+      if (!writer->Write(event)) return grpc::Status::OK;
+      last_sent = event.interval_start();
+    }
+  }
+  return grpc::Status::OK;
+}
+
+AdminServiceImpl::AdminServiceImpl(exchange::Exchange* exchange, LatencyObserver observe)
+    : exchange_(exchange), observe_(std::move(observe)) {}
+
+grpc::Status AdminServiceImpl::RegisterHub(grpc::ServerContext*,
+                                           const v1::RegisterHubRequest* request,
+                                           v1::RegisterResponse* response) {
+  RpcTimer timer(observe_, "RegisterHub");
+  absl::StatusOr<uint64_t> index = exchange_->RegisterHub(request->hub());
+  if (index.ok()) response->set_ledger_index(*index);
+  return rpc::ToGrpcStatus(index.status());
+}
+
+grpc::Status AdminServiceImpl::RegisterParticipant(grpc::ServerContext*,
+                                                   const v1::RegisterParticipantRequest* request,
+                                                   v1::RegisterResponse* response) {
+  RpcTimer timer(observe_, "RegisterParticipant");
+  absl::StatusOr<uint64_t> index = exchange_->RegisterParticipant(request->participant());
+  if (index.ok()) response->set_ledger_index(*index);
+  return rpc::ToGrpcStatus(index.status());
+}
+
+grpc::Status AdminServiceImpl::SetTariff(grpc::ServerContext*, const v1::SetTariffRequest* request,
+                                         v1::RegisterResponse* response) {
+  RpcTimer timer(observe_, "SetTariff");
+  absl::StatusOr<uint64_t> index = exchange_->SetTariff(request->tariff());
+  if (index.ok()) response->set_ledger_index(*index);
+  return rpc::ToGrpcStatus(index.status());
+}
+
+grpc::Status AdminServiceImpl::GetZone(grpc::ServerContext*, const v1::GetZoneRequest*,
+                                       v1::Zone* response) {
+  RpcTimer timer(observe_, "GetZone");
+  *response = exchange_->GetZone();
+  return grpc::Status::OK;
+}
+
+}  // namespace peergrid::server

@@ -1,0 +1,125 @@
+// The exchange's durable telemetry store (DESIGN.md §6), in its own RocksDB
+// directory (e.g. <data-dir>/telemetry): every accepted hub report, each
+// participant's interval reads, downsampled battery history, and per hub the
+// highest processed seq. A report is stored with sync before Ingest returns,
+// so an acknowledgement built from Ingest's result is durable. It also keeps
+// in memory the latest state of every hub (meters, banks, grid) and feeds the
+// battery monitor (alarms).
+//
+// Ingest rules per report, in order (hub::telemetry_rules.h for the checks):
+//   seq ≤ LastSeq(hub) and the same measurement time as the stored report (or
+//     no stored report: it was rejected)   → duplicate: acknowledged, dropped;
+//   seq ≤ LastSeq(hub) with a different measurement time → rejected,
+//     FAILED_PRECONDITION (the hub's seq went backwards);
+//   a value invalid by itself (SoC outside 0–100 …) → rejected, INVALID_ARGUMENT;
+//   a counter below the previous report's, time going back → FAILED_PRECONDITION;
+//   otherwise stored. A rejected seq counts as processed (LastSeq moves past
+//   it: the hub must not resend it).
+//
+// Thread-safety: thread-safe. Ingests for different hubs run concurrently and
+// share RocksDB's group commit; ingests for one hub are serialized.
+#ifndef PEERGRID_TELEMETRY_TELEMETRY_STORE_H_
+#define PEERGRID_TELEMETRY_TELEMETRY_STORE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "peergrid/exchange/market_telemetry.h"
+#include "peergrid/hub/battery_monitor.h"
+#include "peergrid/telemetry/hub_monitor.h"
+#include "peergrid/v1/hub.pb.h"
+#include "peergrid/v1/operator.pb.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace peergrid::telemetry {
+
+// The latest stored report of a hub and when it was received.
+using HubSnapshot = exchange::HubLatest;
+
+struct TelemetryOptions {
+  // Battery history bucket length, seconds of hub measurement time.
+  int32_t history_resolution_s = 60;
+  // The zone's delivery interval (interval reads must be aligned to it).
+  int64_t interval_s = 900;
+  // Alarm thresholds and per-bank overrides.
+  hub::AlarmConfig alarms;
+  // Sync every write (the durability contract); tests of other things may
+  // turn it off.
+  bool sync = true;
+};
+
+// What happened to one report.
+struct IngestResult {
+  enum class Outcome { kStored, kDuplicate, kRejected };
+  uint64_t seq = 0;
+  Outcome outcome = Outcome::kStored;
+  absl::Status rejection;  // set when kRejected
+};
+
+class TelemetryStore final : public exchange::MarketTelemetry {
+ public:
+  // Opens (creating if needed) the store in `dir` and reloads every hub's
+  // latest state. Unavailable/DataLoss when RocksDB cannot open it.
+  static absl::StatusOr<std::unique_ptr<TelemetryStore>> Open(const std::string& dir,
+                                                              TelemetryOptions options = {});
+  ~TelemetryStore() override;
+
+  // Ingests reports of `hub_id` (the caller has checked the hub may report),
+  // in order, at exchange time `now_unix_ms`, in one synced write. A non-OK
+  // `prechecks[i]` (the caller's own checks; empty = none) rejects report i
+  // with that status. Returns one result per report, or Unavailable when the
+  // write failed (nothing stored).
+  absl::StatusOr<std::vector<IngestResult>> Ingest(const std::string& hub_id,
+                                                   absl::Span<const v1::HubReport* const> reports,
+                                                   int64_t now_unix_ms,
+                                                   absl::Span<const absl::Status> prechecks = {});
+
+  // MarketTelemetry: the latest stored report (NotFound if none) and every
+  // participant's read for one interval (durable; survives restart).
+  absl::StatusOr<HubSnapshot> Latest(const std::string& hub_id) const override;
+  std::map<std::string, v1::IntervalRead> IntervalReads(int64_t interval_start) const override;
+
+  // Returns the highest processed (stored or rejected) seq of a hub, 0 if none.
+  uint64_t LastSeq(const std::string& hub_id) const;
+  // Returns whether the hub is stale at `now_unix_ms`: no report received for
+  // more than 3 × `reporting_period_s` (a hub that never reported is stale).
+  bool IsStale(const std::string& hub_id, int32_t reporting_period_s, int64_t now_unix_ms) const;
+  // Returns a bank's downsampled history in [from, to] (Unix ms; 0, 0 = all).
+  std::vector<v1::BatteryHistoryPoint> History(const std::string& hub_id,
+                                               const std::string& bank_id, int64_t from_unix_ms,
+                                               int64_t to_unix_ms) const;
+  // Returns the seqs of every stored (accepted) report of a hub, ascending.
+  std::vector<uint64_t> StoredSeqs(const std::string& hub_id) const;
+  // Returns the ids of every hub that ever reported, ordered.
+  std::vector<std::string> ReportingHubs() const;
+
+  HubMonitor& monitor() { return monitor_; }
+  const TelemetryOptions& options() const { return options_; }
+
+ private:
+  struct HubState;
+  TelemetryStore(std::unique_ptr<rocksdb::DB> db, TelemetryOptions options);
+  absl::Status Load();
+  HubState& StateFor(const std::string& hub_id);
+  const HubState* FindState(const std::string& hub_id) const;
+
+  std::unique_ptr<rocksdb::DB> db_;
+  const TelemetryOptions options_;
+  HubMonitor monitor_;
+  mutable absl::Mutex mu_;  // guards hubs_ (the map, not the states)
+  std::map<std::string, std::unique_ptr<HubState>> hubs_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace peergrid::telemetry
+
+#endif  // PEERGRID_TELEMETRY_TELEMETRY_STORE_H_

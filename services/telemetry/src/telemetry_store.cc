@@ -1,0 +1,370 @@
+#include "peergrid/telemetry/telemetry_store.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "peergrid/common/status.h"
+#include "peergrid/convert/hub_convert.h"
+#include "peergrid/hub/telemetry_rules.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+
+namespace peergrid::telemetry {
+namespace {
+
+// Key layout (ids never contain '/'; integers big-endian so keys sort by value):
+//   m/<hub>                        meta: last_seq, last_received_ms, latest_seq
+//   r/<hub>/<seq>                  received_ms (8 bytes LE) + HubReport bytes
+//   i/<interval_start>/<participant>  IntervalRead bytes
+//   b/<hub>/<bank>/<bucket_ms>     count, Σ power (8 bytes LE each) + BatteryHistoryPoint bytes
+void AppendBigEndian(std::string* out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void AppendFixed(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint64_t ReadFixed(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::string MetaKey(const std::string& hub) { return absl::StrCat("m/", hub); }
+std::string ReportKey(const std::string& hub, uint64_t seq) {
+  std::string k = absl::StrCat("r/", hub, "/");
+  AppendBigEndian(&k, seq);
+  return k;
+}
+std::string ReadPrefix(int64_t interval_start) {
+  std::string k = "i/";
+  AppendBigEndian(&k, static_cast<uint64_t>(interval_start) ^ (1ULL << 63));
+  k.push_back('/');
+  return k;
+}
+std::string HistoryPrefix(const std::string& hub, const std::string& bank) {
+  return absl::StrCat("b/", hub, "/", bank, "/");
+}
+std::string HistoryKey(const std::string& hub, const std::string& bank, int64_t bucket_ms) {
+  std::string k = HistoryPrefix(hub, bank);
+  AppendBigEndian(&k, static_cast<uint64_t>(bucket_ms) ^ (1ULL << 63));
+  return k;
+}
+
+struct Bucket {
+  int64_t count = 0;
+  int64_t power_sum = 0;
+  v1::BatteryHistoryPoint point;
+};
+
+std::string EncodeBucket(const Bucket& b) {
+  std::string v;
+  AppendFixed(&v, static_cast<uint64_t>(b.count));
+  AppendFixed(&v, static_cast<uint64_t>(b.power_sum));
+  b.point.AppendToString(&v);
+  return v;
+}
+bool DecodeBucket(const std::string& v, Bucket* b) {
+  if (v.size() < 16) return false;
+  b->count = static_cast<int64_t>(ReadFixed(v.data()));
+  b->power_sum = static_cast<int64_t>(ReadFixed(v.data() + 8));
+  return b->point.ParseFromArray(v.data() + 16, static_cast<int>(v.size() - 16));
+}
+
+absl::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsCorruption()) return absl::DataLossError(absl::StrCat(what, ": ", s.ToString()));
+  return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
+}
+
+}  // namespace
+
+struct TelemetryStore::HubState {
+  absl::Mutex ingest_mu;   // serializes Ingest for this hub, held across the write
+  mutable absl::Mutex mu;  // guards the fields below against readers
+  uint64_t last_seq = 0;
+  uint64_t latest_seq = 0;
+  int64_t last_received_ms = 0;
+  std::optional<HubSnapshot> latest;
+  hub::HubSample latest_sample;
+  // Open history buckets per bank (touched only under ingest_mu).
+  std::map<std::string, std::pair<int64_t, Bucket>> buckets;
+};
+
+absl::StatusOr<std::unique_ptr<TelemetryStore>> TelemetryStore::Open(const std::string& dir,
+                                                                     TelemetryOptions options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.write_buffer_size = 64 << 20;
+  rocksdb::DB* raw = nullptr;
+  PEERGRID_RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::Open(db_options, dir, &raw), absl::StrCat("open telemetry ", dir)));
+  std::unique_ptr<TelemetryStore> store(
+      new TelemetryStore(std::unique_ptr<rocksdb::DB>(raw), std::move(options)));
+  PEERGRID_RETURN_IF_ERROR(store->Load());
+  return store;
+}
+
+TelemetryStore::TelemetryStore(std::unique_ptr<rocksdb::DB> db, TelemetryOptions options)
+    : db_(std::move(db)), options_(std::move(options)), monitor_(options_.alarms) {}
+
+TelemetryStore::~TelemetryStore() = default;
+
+absl::Status TelemetryStore::Load() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("m/"); it->Valid() && it->key().starts_with("m/"); it->Next()) {
+    const std::string hub_id = it->key().ToString().substr(2);
+    const std::string meta = it->value().ToString();
+    if (meta.size() != 24) return absl::DataLossError(absl::StrCat("bad meta for hub ", hub_id));
+    HubState& st = StateFor(hub_id);
+    absl::MutexLock lock(&st.mu);
+    st.last_seq = ReadFixed(meta.data());
+    st.last_received_ms = static_cast<int64_t>(ReadFixed(meta.data() + 8));
+    st.latest_seq = ReadFixed(meta.data() + 16);
+    if (st.latest_seq == 0) continue;
+    std::string value;
+    PEERGRID_RETURN_IF_ERROR(
+        FromRocks(db_->Get(rocksdb::ReadOptions(), ReportKey(hub_id, st.latest_seq), &value),
+                  absl::StrCat("read latest report of ", hub_id)));
+    HubSnapshot snap;
+    if (value.size() < 8 ||
+        !snap.report.ParseFromArray(value.data() + 8, static_cast<int>(value.size() - 8))) {
+      return absl::DataLossError(
+          absl::StrCat("stored report ", st.latest_seq, " of hub ", hub_id, " does not parse"));
+    }
+    snap.received_at_unix_ms = static_cast<int64_t>(ReadFixed(value.data()));
+    st.latest_sample = convert::FromProto(snap.report);
+    st.latest = std::move(snap);
+  }
+  return FromRocks(it->status(), "scan telemetry meta");
+}
+
+TelemetryStore::HubState& TelemetryStore::StateFor(const std::string& hub_id) {
+  absl::MutexLock lock(&mu_);
+  std::unique_ptr<HubState>& st = hubs_[hub_id];
+  if (st == nullptr) st = std::make_unique<HubState>();
+  return *st;
+}
+
+const TelemetryStore::HubState* TelemetryStore::FindState(const std::string& hub_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = hubs_.find(hub_id);
+  return it == hubs_.end() ? nullptr : it->second.get();
+}
+
+absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
+    const std::string& hub_id, absl::Span<const v1::HubReport* const> reports, int64_t now_unix_ms,
+    absl::Span<const absl::Status> prechecks) {
+  HubState& st = StateFor(hub_id);
+  absl::MutexLock ingest(&st.ingest_mu);
+  std::vector<IngestResult> results;
+  results.reserve(reports.size());
+  rocksdb::WriteBatch batch;
+  uint64_t last = st.last_seq;
+  uint64_t latest_seq = st.latest_seq;
+  std::optional<hub::HubSample> batch_last;
+  const v1::HubReport* batch_latest = nullptr;
+  std::vector<std::pair<uint64_t, int64_t>> batch_measured;  // (seq, measured) stored now
+  auto buckets = st.buckets;
+  std::string value;
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const v1::HubReport* r = reports[i];
+    IngestResult res;
+    res.seq = r->seq();
+    if (r->seq() != 0 && r->seq() <= last) {
+      // Seen before: a duplicate if it is the same report, else the seq went back.
+      int64_t stored_measured = -1;
+      auto b = std::find_if(batch_measured.begin(), batch_measured.end(),
+                            [&](const auto& e) { return e.first == r->seq(); });
+      if (b != batch_measured.end()) {
+        stored_measured = b->second;
+      } else if (db_->Get(rocksdb::ReadOptions(), ReportKey(hub_id, r->seq()), &value).ok()) {
+        v1::HubReport stored;
+        if (value.size() >= 8 &&
+            stored.ParseFromArray(value.data() + 8, static_cast<int>(value.size() - 8))) {
+          stored_measured = stored.measured_at_unix_ms();
+        }
+      }
+      if (stored_measured >= 0 && stored_measured != r->measured_at_unix_ms()) {
+        res.outcome = IngestResult::Outcome::kRejected;
+        res.rejection = absl::FailedPreconditionError(
+            absl::StrCat("seq ", r->seq(), " goes backwards: hub \"", hub_id, "\" is at seq ", last,
+                         " and stored seq ", r->seq(), " measured at ", stored_measured, ", not ",
+                         r->measured_at_unix_ms()));
+      } else {
+        res.outcome = IngestResult::Outcome::kDuplicate;
+      }
+      results.push_back(std::move(res));
+      continue;
+    }
+    hub::HubSample sample = convert::FromProto(*r);
+    absl::Status ok = i < prechecks.size() ? prechecks[i] : absl::OkStatus();
+    if (ok.ok()) ok = hub::ValidateSample(sample, options_.interval_s);
+    const hub::HubSample* prev =
+        batch_last ? &*batch_last : (st.latest ? &st.latest_sample : nullptr);
+    if (ok.ok() && prev != nullptr) ok = hub::ValidateAgainstPrevious(sample, *prev);
+    if (r->seq() != 0) last = std::max(last, r->seq());
+    if (!ok.ok()) {
+      res.outcome = IngestResult::Outcome::kRejected;
+      res.rejection = std::move(ok);
+      results.push_back(std::move(res));
+      continue;
+    }
+    value.clear();
+    AppendFixed(&value, static_cast<uint64_t>(now_unix_ms));
+    r->AppendToString(&value);
+    batch.Put(ReportKey(hub_id, r->seq()), value);
+    for (const v1::MeterReading& m : r->meters()) {
+      for (const v1::IntervalRead& read : m.interval_reads()) {
+        batch.Put(absl::StrCat(ReadPrefix(read.interval_start()), m.participant_id()),
+                  read.SerializeAsString());
+      }
+    }
+    const int64_t res_ms = int64_t{options_.history_resolution_s} * 1000;
+    const int64_t bucket_ms = r->measured_at_unix_ms() / res_ms * res_ms;
+    for (const v1::BatteryBankReading& b : r->banks()) {
+      auto [it, fresh] = buckets.try_emplace(b.bank_id());
+      if (fresh || it->second.first != bucket_ms) {
+        it->second = {bucket_ms, Bucket{}};
+        std::string old;
+        if (db_->Get(rocksdb::ReadOptions(), HistoryKey(hub_id, b.bank_id(), bucket_ms), &old)
+                .ok()) {
+          DecodeBucket(old, &it->second.second);
+        }
+      }
+      Bucket& k = it->second.second;
+      v1::BatteryHistoryPoint& p = k.point;
+      p.set_soc_min_pct_in_bucket(k.count == 0 ? b.soc_pct()
+                                               : std::min(p.soc_min_pct_in_bucket(), b.soc_pct()));
+      p.set_soc_max_pct_in_bucket(k.count == 0 ? b.soc_pct()
+                                               : std::max(p.soc_max_pct_in_bucket(), b.soc_pct()));
+      ++k.count;
+      k.power_sum += b.power_w();
+      p.set_time_unix_ms(bucket_ms);
+      p.set_soc_pct(b.soc_pct());
+      p.set_soh_pct(b.soh_pct());
+      p.set_power_w(k.power_sum / k.count);
+      p.set_cell_temp_max_c(b.cell_temp_max_c());
+      p.set_dc_voltage_v(b.dc_voltage_v());
+      p.set_cycle_count(b.cycle_count());
+      batch.Put(HistoryKey(hub_id, b.bank_id(), bucket_ms), EncodeBucket(k));
+    }
+    batch_measured.emplace_back(r->seq(), r->measured_at_unix_ms());
+    batch_last = std::move(sample);
+    batch_latest = r;
+    latest_seq = r->seq();
+    results.push_back(std::move(res));
+  }
+  std::string meta;
+  AppendFixed(&meta, last);
+  AppendFixed(&meta, static_cast<uint64_t>(now_unix_ms));
+  AppendFixed(&meta, latest_seq);
+  batch.Put(MetaKey(hub_id), meta);
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.sync;
+  PEERGRID_RETURN_IF_ERROR(
+      FromRocks(db_->Write(write_options, &batch), absl::StrCat("store reports of hub ", hub_id)));
+  st.buckets = std::move(buckets);
+  {
+    absl::MutexLock lock(&st.mu);
+    st.last_seq = last;
+    st.latest_seq = latest_seq;
+    st.last_received_ms = now_unix_ms;
+    if (batch_latest != nullptr) {
+      st.latest = HubSnapshot{*batch_latest, now_unix_ms};
+      st.latest_sample = std::move(*batch_last);
+    }
+  }
+  if (batch_latest != nullptr) {
+    monitor_.Observe(st.latest_sample, now_unix_ms);  // only this thread writes it (ingest_mu)
+  }
+  return results;
+}
+
+absl::StatusOr<HubSnapshot> TelemetryStore::Latest(const std::string& hub_id) const {
+  const HubState* st = FindState(hub_id);
+  if (st != nullptr) {
+    absl::MutexLock lock(&st->mu);
+    if (st->latest) return *st->latest;
+  }
+  return absl::NotFoundError(absl::StrCat("hub_id \"", hub_id, "\" has not reported"));
+}
+
+std::map<std::string, v1::IntervalRead> TelemetryStore::IntervalReads(
+    int64_t interval_start) const {
+  std::map<std::string, v1::IntervalRead> out;
+  const std::string prefix = ReadPrefix(interval_start);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    v1::IntervalRead read;
+    if (read.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      out.emplace(it->key().ToString().substr(prefix.size()), std::move(read));
+    }
+  }
+  return out;
+}
+
+uint64_t TelemetryStore::LastSeq(const std::string& hub_id) const {
+  const HubState* st = FindState(hub_id);
+  if (st == nullptr) return 0;
+  absl::MutexLock lock(&st->mu);
+  return st->last_seq;
+}
+
+bool TelemetryStore::IsStale(const std::string& hub_id, int32_t reporting_period_s,
+                             int64_t now_unix_ms) const {
+  const HubState* st = FindState(hub_id);
+  if (st == nullptr) return true;
+  absl::MutexLock lock(&st->mu);
+  if (st->last_received_ms == 0) return true;
+  return hub::IsHubStale(st->last_received_ms, 0, now_unix_ms, reporting_period_s);
+}
+
+std::vector<v1::BatteryHistoryPoint> TelemetryStore::History(const std::string& hub_id,
+                                                             const std::string& bank_id,
+                                                             int64_t from_unix_ms,
+                                                             int64_t to_unix_ms) const {
+  std::vector<v1::BatteryHistoryPoint> out;
+  const bool all = from_unix_ms == 0 && to_unix_ms == 0;
+  const int64_t res_ms = int64_t{options_.history_resolution_s} * 1000;
+  const std::string prefix = HistoryPrefix(hub_id, bank_id);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  it->Seek(all ? prefix : HistoryKey(hub_id, bank_id, from_unix_ms / res_ms * res_ms));
+  for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    Bucket b;
+    if (!DecodeBucket(it->value().ToString(), &b)) continue;
+    if (!all && b.point.time_unix_ms() > to_unix_ms) break;
+    out.push_back(std::move(b.point));
+  }
+  return out;
+}
+
+std::vector<uint64_t> TelemetryStore::StoredSeqs(const std::string& hub_id) const {
+  std::vector<uint64_t> out;
+  const std::string prefix = absl::StrCat("r/", hub_id, "/");
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const rocksdb::Slice key = it->key();
+    if (key.size() != prefix.size() + 8) continue;
+    uint64_t seq = 0;
+    for (size_t i = prefix.size(); i < key.size(); ++i) {
+      seq = (seq << 8) | static_cast<unsigned char>(key[i]);
+    }
+    out.push_back(seq);
+  }
+  return out;
+}
+
+std::vector<std::string> TelemetryStore::ReportingHubs() const {
+  std::vector<std::string> out;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, st] : hubs_) {
+    absl::MutexLock state_lock(&st->mu);
+    if (st->latest) out.push_back(id);
+  }
+  return out;
+}
+
+}  // namespace peergrid::telemetry
