@@ -46,7 +46,19 @@ class Reader {
     } else if constexpr (std::is_floating_point_v<T>) {
       if (auto v = n->value<double>()) return (void)(*out = *v);
     } else {
-      if (auto v = n->value<int64_t>()) return (void)(*out = static_cast<T>(*v));
+      // value_exact: no bool-as-integer, no double truncation; then the
+      // field's own range, so a huge value is refused rather than wrapped.
+      if (auto v = n->value_exact<int64_t>()) {
+        if (!std::in_range<T>(*v)) {
+          if (status_->ok()) {
+            *status_ = absl::InvalidArgumentError(
+                absl::StrCat(where_, key, " ", *v, " does not fit its field"));
+          }
+          return;
+        }
+        *out = static_cast<T>(*v);
+        return;
+      }
     }
     if (status_->ok()) {
       *status_ = absl::InvalidArgumentError(absl::StrCat(where_, key, " has the wrong type"));

@@ -426,12 +426,9 @@ TEST(HubConfigTest, AnEmptyHubOrZoneIdFailsMaterialize) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("zone_id is empty")));
 }
 
-// BUG: integers are read as int64 and narrowed with static_cast into int /
-// int32 fields, so a value outside their range wraps around instead of being
-// rejected: `count = 4294967297` becomes 1 household and
-// `reporting_period_s = 4294967301` becomes 5, both then pass Materialize.
-// Expected: InvalidArgument naming the key and the value.
-TEST(HubConfigTest, DISABLED_AnIntegerTooLargeForItsFieldIsRejected) {
+// An integer that does not fit its field is refused, not wrapped (4294967297
+// would otherwise become 1 household).
+TEST(HubConfigTest, AnIntegerTooLargeForItsFieldIsRejected) {
   EXPECT_THAT(MaterializeMinimal("[households]\ncount = 4294967297"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("count")));
   EXPECT_THAT(MaterializeMinimal("reporting_period_s = 4294967301"),

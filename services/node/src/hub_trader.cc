@@ -220,20 +220,22 @@ std::vector<bool> HubTrader::Submit(const std::vector<matching::Order>& orders) 
   return accepted;
 }
 
-void HubTrader::Cancel(const std::vector<matching::Order>& orders) {
-  int64_t cancelled = 0;
-  for (const matching::Order& order : orders) {
+std::vector<bool> HubTrader::Cancel(const std::vector<matching::Order>& orders) {
+  std::vector<bool> cancelled(orders.size(), false);
+  int64_t count = 0;
+  for (size_t i = 0; i < orders.size(); ++i) {
     v1::CancelOrderRequest request;
-    request.set_order_id(order.order_id.value());
-    request.set_participant_id(order.participant_id.value());
+    request.set_order_id(orders[i].order_id.value());
+    request.set_participant_id(orders[i].participant_id.value());
     v1::CancelOrderResponse response;
-    if (market_->CancelOrder(rpc::ContextWithDeadline(absl::Seconds(5)).get(), request, &response)
-            .ok()) {
-      ++cancelled;
-    }
+    cancelled[i] =
+        market_->CancelOrder(rpc::ContextWithDeadline(absl::Seconds(5)).get(), request, &response)
+            .ok();
+    count += cancelled[i] ? 1 : 0;
   }
   absl::MutexLock lock(&mu_);
-  stats_.cancelled += cancelled;
+  stats_.cancelled += count;
+  return cancelled;
 }
 
 void HubTrader::Place(int64_t interval_start, const Decisions& decisions) {
@@ -259,8 +261,13 @@ void HubTrader::Revise(int64_t interval_start, const Decisions& decisions) {
     auto it = decisions.orders.find(participant);
     if (it == decisions.orders.end() || Differs(p.order, it->second)) cancels.push_back(p.order);
   }
-  Cancel(cancels);
-  for (const matching::Order& c : cancels) placed.erase(c.participant_id.value());
+  // Only a cancelled order makes room for its replacement: one whose cancel
+  // failed may still stand, and a second order would give the participant
+  // two in one interval. It is revised again on a later pass.
+  const std::vector<bool> cancelled = Cancel(cancels);
+  for (size_t i = 0; i < cancels.size(); ++i) {
+    if (cancelled[i]) placed.erase(cancels[i].participant_id.value());
+  }
   for (auto [participant, order] : decisions.orders) {
     if (placed.contains(participant)) continue;
     order.order_id = OrderId(absl::StrCat(participant, "-", interval_start, "-r"));

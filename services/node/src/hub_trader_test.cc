@@ -461,13 +461,11 @@ TEST_F(HubTraderTest, MovesOnToTheNextIntervalOnceTheGateAdvances) {
   EXPECT_EQ(trader_->stats().placed, 6);
 }
 
-// BUG: Revise() erases an order from its book and places the revision even
-// when CancelOrder failed (Cancel() ignores the status). After a transient
-// cancel failure the participant has two live orders for one interval — the
-// original 90 Wh and the revised 180 Wh — breaking "at most one order per
-// participant and interval" (hub/agents.h). Expected: no revision while the
-// original may still stand (and the book still holds the original).
-TEST_F(HubTraderTest, DISABLED_AFailedCancelDoesNotPlaceASecondOrder) {
+// A revision whose cancel fails (here UNAVAILABLE) must not place the
+// replacement: the original may still stand, and the participant would have
+// two live orders in one interval ("at most one order per participant and
+// interval", hub/agents.h). The original stays in the trader's book.
+TEST_F(HubTraderTest, AFailedCancelDoesNotPlaceASecondOrder) {
   StartAndPlace();
   fake_.SetCancelStatus(grpc::Status(grpc::StatusCode::UNAVAILABLE, "try again"));
   trader_->Observe(Sample(), Closed("buyer", 0, 200));

@@ -74,7 +74,8 @@ class HubTrader {
   void Revise(int64_t interval_start, const Decisions& decisions);
   // Submits orders concurrently and waits for the answers; returns the ids accepted.
   std::vector<bool> Submit(const std::vector<matching::Order>& orders);
-  void Cancel(const std::vector<matching::Order>& orders);
+  // Cancels orders one by one; returns which were cancelled.
+  std::vector<bool> Cancel(const std::vector<matching::Order>& orders);
 
   const hub::SimulatorConfig config_;
   const std::shared_ptr<grpc::Channel> channel_;
