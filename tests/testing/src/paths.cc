@@ -15,7 +15,7 @@ std::string VectorsDir() {
   const std::string dir = env != nullptr ? env : PEERGRID_VECTORS_DIR;
   if (!std::filesystem::is_directory(dir)) {
     ADD_FAILURE() << "third-party test vectors not found at " << dir
-                  << ": they live in ../shared/vectors beside the checkout; set "
+                  << ": they live in tests/testdata/third_party in the source tree; set "
                      "PEERGRID_VECTORS_DIR to read them from elsewhere";
   }
   return dir;
