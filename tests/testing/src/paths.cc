@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace peergrid::testing {
@@ -30,7 +31,7 @@ std::string FreshTempDir(const std::string& name) {
     leaf = std::string(info->test_suite_name()) + "." + info->name() + "." + name;
   // Unique per process: ctest runs test cases in parallel processes, and
   // several build trees may run the same test at once.
-  leaf += "." + std::to_string(getpid());
+  absl::StrAppend(&leaf, ".", getpid());
   for (char& c : leaf) {
     if (c == '/') c = '_';
   }
