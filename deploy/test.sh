@@ -4,15 +4,17 @@
 #
 #   deploy/test.sh               RelWithDebInfo build in ./build, then ctest
 #   deploy/test.sh --sanitize    ASan+UBSan build in ./build-asan, then ctest
+# Both build with PEERGRID_WERROR=ON: any warning in our code fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_dir=build
-cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPEERGRID_WERROR=ON)
 ctest_args=()
 if [ "${1:-}" = "--sanitize" ]; then
   build_dir=build-asan
-  cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DPEERGRID_SANITIZE=ON -DPEERGRID_BUILD_BENCH=OFF)
+  cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DPEERGRID_SANITIZE=ON -DPEERGRID_BUILD_BENCH=OFF
+    -DPEERGRID_WERROR=ON)
   # Debian's gRPC is not instrumented; leaks in its static singletons are not ours.
   export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"

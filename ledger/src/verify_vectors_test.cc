@@ -1,4 +1,4 @@
-// Every vector in ../shared/vectors/merkle (transparency-dev/merkle testdata):
+// Every vector in tests/testdata/third_party/merkle (transparency-dev/merkle testdata):
 // happy paths verify, every mutation is rejected.
 #include <algorithm>
 #include <filesystem>

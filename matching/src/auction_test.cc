@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "peergrid/testing/status_matchers.h"
 
@@ -198,7 +199,7 @@ TEST(ClearTest, RejectsMalformedBooksNamingOrderAndField) {
 TEST(ClearTest, ReportsTheFirstOffenderInInputOrder) {
   std::vector<Order> book;
   for (int i = 0; i < 50; ++i) {
-    book.push_back(Buy("o" + std::to_string(i), "p" + std::to_string(i), 1, 100, 1000 + i));
+    book.push_back(Buy(absl::StrCat("o", i), absl::StrCat("p", i), 1, 100, 1000 + i));
   }
   book.push_back(Buy("o40", "q1", 1, 100, 1));
   book.push_back(Buy("o7", "q2", 1, 100, 2));

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace peergrid::matching::internal {
@@ -83,7 +84,7 @@ TEST(FindConflictingFlagTest, CollisionsAreConfirmedByComparingStrings) {
   std::vector<std::string> names;
   std::vector<bool> flags;
   for (int i = 0; i < 200; ++i) {
-    names.push_back("p" + std::to_string(i % 100));
+    names.push_back(absl::StrCat("p", i % 100));
     flags.push_back(i % 100 < 50);
   }
   EXPECT_FALSE(Conflict(names, flags, ConstantHasher{}).has_value());

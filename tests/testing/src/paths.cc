@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace peergrid::testing {
@@ -15,7 +16,7 @@ std::string VectorsDir() {
   const std::string dir = env != nullptr ? env : PEERGRID_VECTORS_DIR;
   if (!std::filesystem::is_directory(dir)) {
     ADD_FAILURE() << "third-party test vectors not found at " << dir
-                  << ": they live in ../shared/vectors beside the checkout; set "
+                  << ": they live in tests/testdata/third_party in the source tree; set "
                      "PEERGRID_VECTORS_DIR to read them from elsewhere";
   }
   return dir;
@@ -30,7 +31,7 @@ std::string FreshTempDir(const std::string& name) {
     leaf = std::string(info->test_suite_name()) + "." + info->name() + "." + name;
   // Unique per process: ctest runs test cases in parallel processes, and
   // several build trees may run the same test at once.
-  leaf += "." + std::to_string(getpid());
+  absl::StrAppend(&leaf, ".", getpid());
   for (char& c : leaf) {
     if (c == '/') c = '_';
   }

@@ -1,4 +1,4 @@
-// Where tests find shared inputs: the third-party vectors beside the checkout,
+// Where tests find shared inputs: the third-party vectors in the source tree,
 // the build tree (for binaries started as child processes), the source tree.
 #ifndef PEERGRID_TESTING_PATHS_H_
 #define PEERGRID_TESTING_PATHS_H_
@@ -7,8 +7,10 @@
 
 namespace peergrid::testing {
 
-// Returns ../shared/vectors relative to the source tree (or $PEERGRID_VECTORS_DIR);
-// a missing directory fails the calling test with a message saying where to look.
+// Returns the third-party vectors directory: $PEERGRID_VECTORS_DIR if set, else the
+// PEERGRID_VECTORS_DIR CMake cache variable (default tests/testdata/third_party in the
+// source tree). A missing directory fails the calling test with a message saying where
+// it looked.
 std::string VectorsDir();
 // Returns the CMake build directory (binaries live in its subfolders).
 std::string BinaryDir();
