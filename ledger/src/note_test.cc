@@ -155,5 +155,86 @@ TEST(CheckpointTest, ParseErrorsNameTheField) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lines")));
 }
 
+// The identity point as a public key: R = identity, S = 0 "verifies" any
+// message under cofactorless verification. Registration must refuse it.
+std::string IdentityKey() {
+  std::string key(32, '\0');
+  key[0] = 1;
+  return key;
+}
+
+TEST(Ed25519KeyTest, RefusesEverySmallOrderPointWithEitherSignBit) {
+  const char* kSmallOrderHex[] = {
+      "0000000000000000000000000000000000000000000000000000000000000000",
+      "0100000000000000000000000000000000000000000000000000000000000000",
+      "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+      "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+      "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  };
+  for (const char* hex : kSmallOrderHex) {
+    std::string key = absl::HexStringToBytes(hex);
+    EXPECT_THAT(ValidateEd25519PublicKey(key),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("small order")))
+        << hex;
+    key[31] = static_cast<char>(key[31] | 0x80);
+    EXPECT_THAT(VerifierKey::FromPublicKey("p", key),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("small order")))
+        << hex << " with the sign bit set";
+  }
+}
+
+TEST(Ed25519KeyTest, RefusesNonCanonicalY) {
+  // y = p + 2 .. 2^255 - 1 are non-canonical (p and p + 1 are small order too).
+  for (int low : {0xef, 0xf0, 0xff}) {
+    std::string key(32, '\xff');
+    key[0] = static_cast<char>(low);
+    key[31] = '\x7f';
+    EXPECT_THAT(ValidateEd25519PublicKey(key),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("canonical")))
+        << low;
+  }
+  EXPECT_THAT(ValidateEd25519PublicKey(std::string(31, 'a')),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("31 bytes")));
+}
+
+TEST(Ed25519KeyTest, AcceptsRealKeys) {
+  ASSERT_OK_AND_ASSIGN(Signer signer, Signer::Generate("real"));
+  EXPECT_THAT(ValidateEd25519PublicKey(signer.verifier().public_key()), IsOk());
+}
+
+TEST(Ed25519KeyTest, TheIdentityKeyIsRefused) {
+  EXPECT_THAT(VerifierKey::FromPublicKey("forger", IdentityKey()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("small order")));
+}
+
+TEST(Ed25519KeyTest, RefusesSignaturesWithSAtOrAboveTheGroupOrder) {
+  ASSERT_OK_AND_ASSIGN(Signer signer, Signer::Generate("s"));
+  const std::string msg = "peergrid order v1\n";
+  const std::string sig = signer.Sign(msg);
+  ASSERT_TRUE(signer.verifier().VerifySignature(msg, sig));
+  // S + L is the same scalar mod L: a malleated signature that a lax
+  // verifier accepts. Add L to S (little-endian, with carry).
+  const unsigned char kL[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
+                                0xa2, 0xde, 0xf9, 0xde, 0x14, 0,    0,    0,    0,    0,    0,
+                                0,    0,    0,    0,    0,    0,    0,    0,    0,    0x10};
+  std::string malleated = sig;
+  unsigned carry = 0;
+  for (int i = 0; i < 32; ++i) {
+    const unsigned sum = static_cast<unsigned char>(malleated[32 + i]) + kL[i] + carry;
+    malleated[32 + i] = static_cast<char>(sum & 0xff);
+    carry = sum >> 8;
+  }
+  if (carry == 0) {  // S + L < 2^256: still 32 bytes, and S + L >= L
+    EXPECT_FALSE(signer.verifier().VerifySignature(msg, malleated));
+  }
+  // S = L exactly, and S = 2^256 - 1.
+  std::string s_is_l = sig;
+  for (int i = 0; i < 32; ++i) s_is_l[32 + i] = static_cast<char>(kL[i]);
+  EXPECT_FALSE(signer.verifier().VerifySignature(msg, s_is_l));
+  std::string s_max = sig;
+  for (int i = 32; i < 64; ++i) s_max[i] = '\xff';
+  EXPECT_FALSE(signer.verifier().VerifySignature(msg, s_max));
+}
+
 }  // namespace
 }  // namespace peergrid::ledger

@@ -87,6 +87,12 @@ void MarketAuditor::CheckParticipant(uint64_t index, const v1::Participant& part
   } else if (!participants_.emplace(id, participant.public_key()).second) {
     Fail(AuditCheck::kRegistration, index,
          absl::StrCat("participant_id \"", id, "\" is registered twice"));
+  } else if (absl::Status key = participant.public_key().empty()
+                                    ? absl::OkStatus()
+                                    : ledger::ValidateEd25519PublicKey(participant.public_key());
+             !key.ok()) {
+    Fail(AuditCheck::kRegistration, index,
+         absl::StrCat("participant \"", id, "\" has a public_key ", key.message()));
   } else {
     report_->Pass(AuditCheck::kRegistration);
   }
@@ -184,22 +190,28 @@ void MarketAuditor::CheckOrder(uint64_t index, const v1::LedgerEntry& entry) {
 }
 
 void MarketAuditor::CheckOrderSignature(uint64_t index, const v1::OrderAccepted& accepted) {
-  if (accepted.signature().empty()) return;  // unsigned: the exchange's policy, not a rule
   const v1::Order& order = accepted.order();
-  auto participant = participants_.find(order.participant_id());
+  CheckSignature(index, absl::StrCat("order ", order.order_id()), order.participant_id(),
+                 convert::OrderSigningText(order), accepted.signature());
+}
+
+void MarketAuditor::CheckSignature(uint64_t index, const std::string& what,
+                                   const std::string& participant_id, const std::string& text,
+                                   const std::string& signature) {
+  if (signature.empty()) return;  // unsigned: the exchange's policy, not a rule
+  auto participant = participants_.find(participant_id);
   if (participant == participants_.end() || participant->second.empty()) {
     Fail(AuditCheck::kOrderSignature, index,
-         absl::StrCat("order ", order.order_id(), " is signed but participant ",
-                      order.participant_id(), " has no registered public_key"));
+         absl::StrCat(what, " is signed but participant ", participant_id,
+                      " has no registered public_key"));
     return;
   }
   absl::StatusOr<ledger::VerifierKey> key =
-      ledger::VerifierKey::FromPublicKey(order.participant_id(), participant->second);
-  if (!key.ok() || !key->VerifySignature(convert::OrderSigningText(order), accepted.signature())) {
+      ledger::VerifierKey::FromPublicKey(participant_id, participant->second);
+  if (!key.ok() || !key->VerifySignature(text, signature)) {
     Fail(AuditCheck::kOrderSignature, index,
-         absl::StrCat("order ", order.order_id(), ": the signature does not verify with ",
-                      order.participant_id(),
-                      "'s registered key: the recorded order is not "
+         absl::StrCat(what, ": the signature does not verify with ", participant_id,
+                      "'s registered key: the recorded entry is not "
                       "the one its participant signed"));
     return;
   }
@@ -236,6 +248,8 @@ void MarketAuditor::CheckCancel(uint64_t index, const v1::LedgerEntry& entry) {
                              "\")"));
   }
   if (order.cancelled) return fail("the order is already cancelled");
+  CheckSignature(index, absl::StrCat("cancel of order ", id), cancel.participant_id(),
+                 convert::CancelSigningText(id, cancel.participant_id()), cancel.signature());
   if (entry.recorded_at_unix_ms() >= timing_.GateClosure(start) * 1000) {
     return fail(absl::StrCat("recorded at ", entry.recorded_at_unix_ms(),
                              " ms, not before gate closure at ", timing_.GateClosure(start) * 1000,

@@ -79,6 +79,10 @@ class MarketAuditor {
   void CheckTariff(uint64_t index, const v1::Tariff& tariff);
   void CheckOrder(uint64_t index, const v1::LedgerEntry& entry);
   void CheckOrderSignature(uint64_t index, const v1::OrderAccepted& accepted);
+  // Verifies a recorded signature over `text` with the participant's
+  // registered key (unsigned entries pass: signing is the zone's policy).
+  void CheckSignature(uint64_t index, const std::string& what, const std::string& participant_id,
+                      const std::string& text, const std::string& signature);
   // Returns the first acceptance rule `accepted` breaks, if any.
   std::optional<std::string> AcceptanceProblem(const v1::OrderAccepted& accepted,
                                                int64_t recorded_at_ms,

@@ -256,6 +256,45 @@ TEST_F(AuditCheckTest, OrderAlteredAfterItsParticipantSignedItFails) {
   ExpectFirstFailure(report, AuditCheck::kOrderSignature, o, "not the one its participant signed");
 }
 
+TEST_F(AuditCheckTest, SignedCancelsVerifyAndAForgedOneFails) {
+  SimOptions options;
+  options.seed = 8;
+  options.sign_orders = true;
+  options.sign_cancels = true;
+  options.cancel_one_in = 4;
+  entries_ = SimulatedMarket(options).Generate();
+  AuditReport clean = Audit(entries_);
+  ASSERT_TRUE(clean.ok()) << AuditReportText(clean);
+  ASSERT_GT(clean.cancellations, 0);
+  EXPECT_EQ(clean.counts[static_cast<size_t>(AuditCheck::kOrderSignature)].verified,
+            clean.orders + clean.cancellations);
+  // The exchange cancels an order its participant never asked to cancel,
+  // signing with some other key. (A fresh export directory: one audit each.)
+  dir_ = peergrid::testing::FreshTempDir("audit_check_forged_cancel");
+  const uint64_t c =
+      static_cast<uint64_t>(NthOfKind(entries_, v1::LedgerEntry::kOrderCancelled, 0));
+  entries_[c] = Edited(entries_[c], [](v1::LedgerEntry& e) {
+    ledger::Signer forger = ledger::Signer::Generate("forger").value();
+    v1::OrderCancelled* cancel = e.mutable_order_cancelled();
+    cancel->set_signature(
+        forger.Sign(convert::CancelSigningText(cancel->order_id(), cancel->participant_id())));
+  });
+  ExpectFirstFailure(Audit(entries_), AuditCheck::kOrderSignature, c,
+                     "not the one its participant signed");
+}
+
+TEST_F(AuditCheckTest, AParticipantRegisteredWithASmallOrderKeyFails) {
+  entries_ = SimulatedMarket(SimOptions{}).Generate();
+  const uint64_t p =
+      static_cast<uint64_t>(NthOfKind(entries_, v1::LedgerEntry::kParticipantRegistered, 0));
+  entries_[p] = Edited(entries_[p], [](v1::LedgerEntry& e) {
+    std::string identity(32, '\0');
+    identity[0] = 1;  // anyone can "sign" for the identity point
+    e.mutable_participant_registered()->mutable_participant()->set_public_key(identity);
+  });
+  ExpectFirstFailure(Audit(entries_), AuditCheck::kRegistration, p, "small order");
+}
+
 TEST_F(AuditCheckTest, ReportsAreWrittenAsTextAndJson) {
   const uint64_t c = ClearingWithFills(1);
   entries_[c] = Edited(entries_[c], [](v1::LedgerEntry& e) {

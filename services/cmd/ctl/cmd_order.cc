@@ -6,6 +6,9 @@
 #include "absl/time/time.h"
 #include "client.h"
 #include "command.h"
+#include "peergrid/audit/state.h"
+#include "peergrid/convert/signing_text.h"
+#include "peergrid/ledger/note.h"
 #include "peergrid/v1/market.grpc.pb.h"
 
 namespace peergrid::ctl {
@@ -19,8 +22,30 @@ struct PlaceOptions {
   ServerOptions server;
   v1::SubmitOrderRequest request;
   std::string side;
-  std::string signature_hex;
+  std::string key_file;
 };
+
+struct CancelOptions {
+  ServerOptions server;
+  v1::CancelOrderRequest request;
+  std::string key_file;
+};
+
+// Signs `text` with the participant's Ed25519 private key (PKCS#8 PEM, as
+// `openssl genpkey -algorithm ed25519` writes it); false after printing why.
+bool SignWith(const std::string& key_file, const std::string& participant_id,
+              const std::string& text, std::string* signature) {
+  absl::StatusOr<std::string> pem = audit::ReadWholeFile(key_file);
+  absl::StatusOr<ledger::Signer> signer = pem.ok()
+                                              ? ledger::Signer::FromPkcs8Pem(participant_id, *pem)
+                                              : absl::StatusOr<ledger::Signer>(pem.status());
+  if (!signer.ok()) {
+    std::cerr << "peergridctl: --key " << key_file << ": " << signer.status().message() << "\n";
+    return false;
+  }
+  *signature = signer->Sign(text);
+  return true;
+}
 
 int Place(PlaceOptions& o) {
   v1::Side side;
@@ -29,6 +54,11 @@ int Place(PlaceOptions& o) {
     return 2;
   }
   o.request.mutable_order()->set_side(side);
+  if (!o.key_file.empty() &&
+      !SignWith(o.key_file, o.request.order().participant_id(),
+                convert::OrderSigningText(o.request.order()), o.request.mutable_signature())) {
+    return 2;
+  }
   auto stub = v1::MarketService::NewStub(Connect(o.server));
   v1::SubmitOrderResponse response;
   grpc::Status status = stub->SubmitOrder(Context(o.server).get(), o.request, &response);
@@ -42,7 +72,15 @@ int Place(PlaceOptions& o) {
   return 0;
 }
 
-int Cancel(const ServerOptions& server, const v1::CancelOrderRequest& request) {
+int Cancel(CancelOptions& o) {
+  const ServerOptions& server = o.server;
+  v1::CancelOrderRequest& request = o.request;
+  if (!o.key_file.empty() &&
+      !SignWith(o.key_file, request.participant_id(),
+                convert::CancelSigningText(request.order_id(), request.participant_id()),
+                request.mutable_signature())) {
+    return 2;
+  }
   auto stub = v1::MarketService::NewStub(Connect(server));
   v1::CancelOrderResponse response;
   grpc::Status status = stub->CancelOrder(Context(server).get(), request, &response);
@@ -174,12 +212,14 @@ void AddOrder(CLI::App& root) {
   p->add_option_function<int64_t>(
        "--interval", [o](int64_t v) { o->set_interval_start(v); }, "interval start, Unix seconds")
       ->required();
+  p->add_option("--key", place->key_file,
+                "sign the order with this Ed25519 private key (PKCS#8 PEM; docs/API.md)");
   p->callback([place] { SetExitCode(Place(*place)); });
 
-  auto cancel_server = std::make_shared<ServerOptions>();
-  auto cancel = std::make_shared<v1::CancelOrderRequest>();
+  auto cancel_options = std::make_shared<CancelOptions>();
+  v1::CancelOrderRequest* cancel = &cancel_options->request;
   CLI::App* c = order->add_subcommand("cancel", "Cancel an open order before gate closure");
-  AddServerOptions(c, cancel_server.get());
+  AddServerOptions(c, &cancel_options->server);
   c->add_option_function<std::string>(
        "--id", [cancel](const std::string& v) { cancel->set_order_id(v); }, "order id")
       ->required();
@@ -187,7 +227,9 @@ void AddOrder(CLI::App& root) {
        "--participant", [cancel](const std::string& v) { cancel->set_participant_id(v); },
        "participant id (must own the order)")
       ->required();
-  c->callback([cancel_server, cancel] { SetExitCode(Cancel(*cancel_server, *cancel)); });
+  c->add_option("--key", cancel_options->key_file,
+                "sign the cancel with this Ed25519 private key (PKCS#8 PEM; docs/API.md)");
+  c->callback([cancel_options] { SetExitCode(Cancel(*cancel_options)); });
 
   auto list_server = std::make_shared<ServerOptions>();
   auto list = std::make_shared<v1::ListOrdersRequest>();

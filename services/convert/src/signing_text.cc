@@ -10,4 +10,8 @@ std::string OrderSigningText(const v1::Order& order) {
                       order.limit_price_mcu_per_kwh(), "\n", order.interval_start(), "\n");
 }
 
+std::string CancelSigningText(const std::string& order_id, const std::string& participant_id) {
+  return absl::StrCat("peergrid cancel v1\n", order_id, "\n", participant_id, "\n");
+}
+
 }  // namespace peergrid::convert

@@ -61,9 +61,10 @@ absl::Status ValidateParticipant(const v1::Participant& p) {
   for (const std::string& bank : p.storage_bank_ids()) {
     PEERGRID_RETURN_IF_ERROR(ValidateId("participant.storage_bank_ids", bank));
   }
-  if (!p.public_key().empty() && p.public_key().size() != 32) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("participant.public_key has ", p.public_key().size(), " bytes, want 32"));
+  if (!p.public_key().empty()) {
+    if (absl::Status key = ledger::ValidateEd25519PublicKey(p.public_key()); !key.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("participant.public_key: ", key.message()));
+    }
   }
   return absl::OkStatus();
 }
@@ -159,6 +160,8 @@ absl::Status ExchangeImpl::ApplyLocked(uint64_t index, const v1::LedgerEntry& en
 
 absl::StatusOr<uint64_t> ExchangeImpl::AppendAdmin(v1::LedgerEntry entry) {
   entry.set_recorded_at_unix_ms(NowMs());
+  // Only fields this exchange knows (and validated) go into the ledger.
+  entry.DiscardUnknownFields();
   PEERGRID_ASSIGN_OR_RETURN(uint64_t index, ledger_->Append(entry.SerializeAsString()));
   absl::MutexLock lock(&mu_);
   PEERGRID_RETURN_IF_ERROR(ApplyLocked(index, entry));

@@ -106,9 +106,10 @@ class ExchangeImpl final : public Exchange {
   // (or failed to be).
   void AddPendingLocked(const v1::Order& order) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemovePendingLocked(const v1::Order& order) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Verifies the order's signature against the participant's key (no lock
-  // needed: the options and the participant are immutable).
-  absl::Status CheckSignature(const v1::SubmitOrderRequest& request,
+  // Verifies a signature over `text` (an order's or a cancel's signing
+  // text) against the participant's key, under the zone's signing policy.
+  // No lock needed: the options and a registered participant are immutable.
+  absl::Status CheckSignature(const std::string& text, const std::string& signature,
                               const v1::Participant& participant) const;
   absl::Status ClearInterval(int64_t interval_start);
   absl::Status SettleInterval(int64_t interval_start);

@@ -67,9 +67,9 @@ absl::Status ExchangeImpl::CheckSellerCapacityLocked(const v1::Order& order,
   return matching::CheckDeliverable(domain, deliverable, EnergyWh(other_sells));
 }
 
-absl::Status ExchangeImpl::CheckSignature(const v1::SubmitOrderRequest& request,
+absl::Status ExchangeImpl::CheckSignature(const std::string& text, const std::string& signature,
                                           const v1::Participant& participant) const {
-  if (request.signature().empty()) {
+  if (signature.empty()) {
     if (options_.require_signed_orders && !participant.public_key().empty()) {
       return absl::PermissionDeniedError(
           absl::StrCat("signature is required for participant ", participant.participant_id()));
@@ -83,7 +83,7 @@ absl::Status ExchangeImpl::CheckSignature(const v1::SubmitOrderRequest& request,
   PEERGRID_ASSIGN_OR_RETURN(
       ledger::VerifierKey key,
       ledger::VerifierKey::FromPublicKey(participant.participant_id(), participant.public_key()));
-  if (!key.VerifySignature(convert::OrderSigningText(request.order()), request.signature())) {
+  if (!key.VerifySignature(text, signature)) {
     return absl::PermissionDeniedError(absl::StrCat("signature does not verify with participant ",
                                                     participant.participant_id(), "'s key"));
   }
@@ -155,7 +155,9 @@ absl::Status ExchangeImpl::ValidateSubmitLocked(const v1::SubmitOrderRequest& re
   PEERGRID_RETURN_IF_ERROR(CheckOneSideLocked(order, domain));
   // Checked before the lock was taken; again only for a participant
   // registered in between (rare: keys never change once registered).
-  PEERGRID_RETURN_IF_ERROR(signature ? *signature : CheckSignature(request, participant));
+  PEERGRID_RETURN_IF_ERROR(signature ? *signature
+                                     : CheckSignature(convert::OrderSigningText(order),
+                                                      request.signature(), participant));
   if (order.side() == v1::SELL) {
     PEERGRID_RETURN_IF_ERROR(CheckSellerCapacityLocked(order, participant, now_s * 1000));
   }
@@ -188,7 +190,9 @@ void ExchangeImpl::SubmitOrderAsync(const v1::SubmitOrderRequest& request, Submi
     if (found.ok()) participant = *std::move(found);
   }
   std::optional<absl::Status> signature;
-  if (participant) signature = CheckSignature(request, *participant);
+  if (participant) {
+    signature = CheckSignature(convert::OrderSigningText(order), request.signature(), *participant);
+  }
   {
     absl::MutexLock lock(&mu_);
     if (absl::Status valid = ValidateSubmitLocked(request, now_ms / 1000, signature); !valid.ok()) {
@@ -201,6 +205,9 @@ void ExchangeImpl::SubmitOrderAsync(const v1::SubmitOrderRequest& request, Submi
   append.entry.set_recorded_at_unix_ms(now_ms);
   v1::OrderAccepted* accepted = append.entry.mutable_order_accepted();
   *accepted->mutable_order() = order;
+  // What was signed is the canonical text, not these bytes: fields this
+  // exchange does not know are not recorded (a signed entry carries none).
+  accepted->mutable_order()->DiscardUnknownFields();
   accepted->set_signature(request.signature());
   accepted->set_key_id(request.key_id());
   accepted->set_accepted_at_unix_ms(now_ms);
@@ -269,6 +276,18 @@ absl::StatusOr<v1::CancelOrderResponse> ExchangeImpl::CancelOrder(
   v1::LedgerEntry entry;
   int64_t interval_start = 0;
   const int64_t now_ms = NowMs();
+  // As for orders: the participant's key never changes, so the signature is
+  // verified with no lock held. An unknown participant owns no order.
+  absl::StatusOr<v1::Participant> participant;
+  {
+    absl::MutexLock lock(&mu_);
+    participant = state_->directory().FindParticipant(request.participant_id());
+  }
+  if (participant.ok()) {
+    PEERGRID_RETURN_IF_ERROR(
+        CheckSignature(convert::CancelSigningText(request.order_id(), request.participant_id()),
+                       request.signature(), *participant));
+  }
   {
     absl::MutexLock lock(&mu_);
     const OrderRecord* record = state_->FindOrder(request.order_id());

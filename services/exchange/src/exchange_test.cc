@@ -74,6 +74,7 @@ class ExchangeTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(ledger_, ledger::Ledger::Open(dir_ + "/ledger", ledger_options));
     ExchangeOptions options;
     options.zone_id = "jeju-1";
+    options.require_signed_orders = require_signed_;
     ASSERT_OK_AND_ASSIGN(exchange_, Exchange::Open(ledger_.get(), &telemetry_, &clock_, options));
   }
 
@@ -111,6 +112,7 @@ class ExchangeTest : public ::testing::Test {
 
   // Runs in the ledger's committing thread before each batch is written.
   std::function<void()> before_commit_;
+  bool require_signed_ = false;
   std::string dir_;
   ManualClock clock_{absl::FromUnixSeconds(kStart)};
   ::peergrid::testing::InMemoryTelemetry telemetry_;
@@ -306,6 +308,114 @@ TEST_F(ExchangeTest, SignedOrdersVerifyAgainstTheRegisteredKey) {
       key.Sign(convert::OrderSigningText(Order("d2", "dave", v1::BUY, 999, 100'000).order())));
   EXPECT_THAT(exchange_->SubmitOrder(forged),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("signature")));
+}
+
+TEST_F(ExchangeTest, AKeyAnyoneCouldSignForIsRefusedAtRegistration) {
+  // The identity point (and every other point of small order) lets a forger
+  // sign any order without a private key; a non-canonical y is refused too.
+  std::string identity(32, '\0');
+  identity[0] = 1;
+  std::string non_canonical(32, '\xff');
+  non_canonical[31] = '\x7f';
+  const uint64_t before = ledger_->Size();
+  for (const std::string& key : {identity, non_canonical, std::string(31, 'k')}) {
+    v1::Participant mallory;
+    mallory.set_participant_id("mallory");
+    mallory.set_hub_id("hub-1");
+    mallory.set_kind(v1::HOUSEHOLD);
+    mallory.set_public_key(key);
+    EXPECT_THAT(exchange_->RegisterParticipant(mallory),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("participant.public_key")));
+  }
+  EXPECT_EQ(ledger_->Size(), before);
+}
+
+TEST_F(ExchangeTest, CancelsAreSignedLikeOrders) {
+  ASSERT_OK_AND_ASSIGN(ledger::Signer key, ledger::Signer::Generate("dave"));
+  ASSERT_OK_AND_ASSIGN(ledger::Signer other, ledger::Signer::Generate("eve"));
+  v1::Participant dave;
+  dave.set_participant_id("dave");
+  dave.set_hub_id("hub-1");
+  dave.set_kind(v1::HOUSEHOLD);
+  dave.set_public_key(key.verifier().public_key());
+  ASSERT_THAT(exchange_->RegisterParticipant(dave), IsOk());
+  for (const char* id : {"d1", "d2"}) {
+    v1::SubmitOrderRequest order = Order(id, "dave", v1::BUY, 100, 100'000);
+    order.set_signature(key.Sign(convert::OrderSigningText(order.order())));
+    ASSERT_THAT(exchange_->SubmitOrder(order), IsOk());
+  }
+  v1::CancelOrderRequest cancel;
+  cancel.set_order_id("d1");
+  cancel.set_participant_id("dave");
+  // Signed by someone else, or over another order: refused, nothing recorded.
+  const uint64_t before = ledger_->Size();
+  cancel.set_signature(other.Sign(convert::CancelSigningText("d1", "dave")));
+  EXPECT_THAT(exchange_->CancelOrder(cancel),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("signature")));
+  cancel.set_signature(key.Sign(convert::CancelSigningText("d2", "dave")));
+  EXPECT_THAT(exchange_->CancelOrder(cancel),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("signature")));
+  EXPECT_EQ(ledger_->Size(), before);
+  cancel.set_signature(key.Sign(convert::CancelSigningText("d1", "dave")));
+  EXPECT_THAT(exchange_->CancelOrder(cancel), IsOk());
+  EXPECT_EQ(exchange_->GetOrder("d1")->status(), v1::CANCELLED);
+  EXPECT_EQ(exchange_->GetOrder("d2")->status(), v1::OPEN);
+}
+
+TEST_F(ExchangeTest, WhenSignaturesAreRequiredAnUnsignedCancelIsRefused) {
+  require_signed_ = true;
+  Reopen();
+  ASSERT_OK_AND_ASSIGN(ledger::Signer key, ledger::Signer::Generate("dave"));
+  v1::Participant dave;
+  dave.set_participant_id("dave");
+  dave.set_hub_id("hub-1");
+  dave.set_kind(v1::HOUSEHOLD);
+  dave.set_public_key(key.verifier().public_key());
+  ASSERT_THAT(exchange_->RegisterParticipant(dave), IsOk());
+  v1::SubmitOrderRequest order = Order("d1", "dave", v1::BUY, 100, 100'000);
+  order.set_signature(key.Sign(convert::OrderSigningText(order.order())));
+  ASSERT_THAT(exchange_->SubmitOrder(order), IsOk());
+  v1::CancelOrderRequest cancel;
+  cancel.set_order_id("d1");
+  cancel.set_participant_id("dave");
+  EXPECT_THAT(exchange_->CancelOrder(cancel),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("required")));
+  EXPECT_EQ(exchange_->GetOrder("d1")->status(), v1::OPEN);
+}
+
+TEST_F(ExchangeTest, UnknownFieldsNeverReachTheLedger) {
+  v1::SubmitOrderRequest order = Order("u1", "alice", v1::BUY, 100, 100'000);
+  order.mutable_order()
+      ->GetReflection()
+      ->MutableUnknownFields(order.mutable_order())
+      ->AddVarint(9999, 42);
+  ASSERT_OK_AND_ASSIGN(v1::SubmitOrderResponse accepted, exchange_->SubmitOrder(order));
+  v1::Hub hub;
+  hub.set_hub_id("hub-u");
+  hub.set_zone_id("jeju-1");
+  hub.set_latitude_deg(33.5);
+  hub.set_longitude_deg(126.5);
+  hub.set_reporting_period_s(5);
+  hub.GetReflection()->MutableUnknownFields(&hub)->AddLengthDelimited(9998, "hidden");
+  ASSERT_OK_AND_ASSIGN(uint64_t hub_index, exchange_->RegisterHub(hub));
+  for (uint64_t index : {accepted.seq(), hub_index}) {
+    ASSERT_OK_AND_ASSIGN(std::vector<std::string> bytes, ledger_->GetEntries(index, index + 1));
+    v1::LedgerEntry entry;
+    ASSERT_TRUE(entry.ParseFromString(bytes.at(0)));
+    EXPECT_EQ(bytes[0].find("hidden"), std::string::npos) << index;
+    EXPECT_TRUE(entry.order_accepted()
+                    .order()
+                    .GetReflection()
+                    ->GetUnknownFields(entry.order_accepted().order())
+                    .empty())
+        << index;
+    EXPECT_TRUE(entry.hub_registered()
+                    .hub()
+                    .GetReflection()
+                    ->GetUnknownFields(entry.hub_registered().hub())
+                    .empty())
+        << index;
+  }
 }
 
 TEST_F(ExchangeTest, ConcurrentSubmissionsAreAllRecordedInLedgerOrder) {

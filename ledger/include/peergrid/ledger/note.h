@@ -47,11 +47,19 @@ absl::StatusOr<Checkpoint> ParseCheckpointText(absl::string_view text);
 absl::Status ValidateKeyName(absl::string_view name);
 
 // An Ed25519 verifier key with its C2SP name and key id.
+// Returns OK iff `raw32` is an acceptable Ed25519 public key: 32 bytes, y
+// canonically encoded (< p), and not a point of small order (with which a
+// signature can be forged without any private key). A y off the curve is
+// not refused here; no signature verifies with it.
+// InvalidArgument says which rule failed.
+absl::Status ValidateEd25519PublicKey(absl::string_view raw32);
+
 class VerifierKey {
  public:
   // Parses "<name>+<hex key id>+<base64(0x01 || key)>"; checks the key id.
   static absl::StatusOr<VerifierKey> Parse(absl::string_view c2sp);
-  // Builds the key named `name` from a raw 32-byte Ed25519 public key.
+  // Builds the key named `name` from a raw 32-byte Ed25519 public key;
+  // refuses what ValidateEd25519PublicKey refuses.
   static absl::StatusOr<VerifierKey> FromPublicKey(std::string name, absl::string_view raw32);
   // Builds the key named `name` from a SubjectPublicKeyInfo PEM Ed25519 key.
   static absl::StatusOr<VerifierKey> FromPublicKeyPem(std::string name, absl::string_view pem);
@@ -65,7 +73,8 @@ class VerifierKey {
   std::string ToString() const;
   // Returns the public key as a SubjectPublicKeyInfo PEM ("BEGIN PUBLIC KEY").
   std::string PublicKeyPem() const;
-  // Returns true iff `sig64` is a valid 64-byte Ed25519 signature of `message`.
+  // Returns true iff `sig64` is a valid 64-byte Ed25519 signature of
+  // `message` with a canonical S (S < L).
   bool VerifySignature(absl::string_view message, absl::string_view sig64) const;
 
   friend bool operator==(const VerifierKey& a, const VerifierKey& b) {

@@ -15,6 +15,10 @@ namespace peergrid::convert {
 // Returns the canonical text a participant signs for an order.
 std::string OrderSigningText(const v1::Order& order);
 
+// Returns the canonical text a participant signs to cancel one of its
+// orders. Order ids are never reused, so a cancel cannot be replayed.
+std::string CancelSigningText(const std::string& order_id, const std::string& participant_id);
+
 }  // namespace peergrid::convert
 
 #endif  // PEERGRID_CONVERT_SIGNING_TEXT_H_

@@ -39,6 +39,7 @@ struct SimOptions {
   uint64_t seed = 1;
   MarketTiming timing;
   int cancel_one_in = 6;        // cancel about one order in N (0: never)
+  bool sign_cancels = false;    // sign cancels too (with sign_orders' keys)
   int missing_read_one_in = 0;  // a read arrives late, about one in N (0: never)
   // Rotate the checkpoint key right after the clearing of this interval
   // (index into the intervals; -1: never).
@@ -225,6 +226,10 @@ class SimulatedMarket {
     cancel->set_participant_id(it->participant_id.value());
     cancel->set_interval_start(e.interval);
     cancel->set_order_seq(it->seq);
+    if (o_.sign_cancels) {
+      cancel->set_signature(ParticipantSigner(e.a, e.b).Sign(
+          convert::CancelSigningText(e.order_id, cancel->participant_id())));
+    }
     book.erase(it);
     Emit(e.at_ms, entry);
   }
