@@ -78,6 +78,7 @@ ExchangeImpl::ExchangeImpl(ledger::Ledger* ledger, const MarketTelemetry* teleme
       clock_(clock),
       options_(std::move(options)),
       state_(std::make_unique<ExchangeState>()),
+      directory_(&state_->directory()),
       answer_thread_([this] {
         pthread_setname_np(pthread_self(), "order-answers");
         AnswerLoop();
@@ -128,11 +129,7 @@ void ExchangeImpl::SetEvents(ExchangeEvents events) {
 
 int64_t ExchangeImpl::NowMs() const { return absl::ToUnixMillis(clock_->Now()); }
 
-const HubDirectory& ExchangeImpl::directory() const {
-  // The directory object lives as long as the state, which lives as long as
-  // the exchange; it is internally synchronized.
-  return state_->directory();
-}
+const HubDirectory& ExchangeImpl::directory() const { return *directory_; }
 
 absl::Status ExchangeImpl::ApplyLocked(uint64_t index, const v1::LedgerEntry& entry) {
   // Concurrent appends become durable together (group commit) but their

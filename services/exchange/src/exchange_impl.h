@@ -132,7 +132,10 @@ class ExchangeImpl final : public Exchange {
   absl::Mutex admin_mu_;  // serializes registrations and tariff changes
   absl::Mutex due_mu_;    // serializes RunDue
   mutable absl::Mutex mu_;
-  std::unique_ptr<ExchangeState> state_ ABSL_GUARDED_BY(mu_);
+  const std::unique_ptr<ExchangeState> state_ ABSL_GUARDED_BY(mu_);
+  // The state's hub directory, read without mu_: it is internally
+  // synchronized and lives as long as the state, which is never replaced.
+  const HubDirectory* const directory_;
   // Orders and cancels validated but not yet durable.
   std::map<std::string, v1::Order> pending_orders_ ABSL_GUARDED_BY(mu_);
   // What the pending orders add per (participant, interval).

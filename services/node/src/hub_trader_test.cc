@@ -84,13 +84,13 @@ class FakeExchange {
   // Wait (at most 30 s of real time) until at least n requests of a kind
   // arrived; return whether they did.
   bool WaitForSubmits(size_t n) {
-    return WaitFor([&] { return submitted_.size() >= n; });
+    return WaitFor([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return submitted_.size() >= n; });
   }
   bool WaitForCancels(size_t n) {
-    return WaitFor([&] { return cancels_.size() >= n; });
+    return WaitFor([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return cancels_.size() >= n; });
   }
   bool WaitForZoneCalls(int n) {
-    return WaitFor([&] { return zone_calls_ >= n; });
+    return WaitFor([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return zone_calls_ >= n; });
   }
 
   // Every submitted order by order_id (the trader submits concurrently).
@@ -145,6 +145,7 @@ class FakeExchange {
     FakeExchange* const fake_;
   };
 
+  // `done` runs with mu_ held.
   template <typename F>
   bool WaitFor(F done) {
     absl::MutexLock lock(&mu_);
