@@ -12,7 +12,8 @@
 #       visible to TSan by tests/testing/src/absl_tsan_shim.cc.           (build-tsan)
 #   deploy/check-builds.sh --release
 #       the newcomer's build: Release, no tests or benchmarks, exactly the README
-#       cmake line; each of the three binaries must print its usage on --help.
+#       cmake line; each of the three binaries must print its usage on --help,
+#       and cmake --install must lay out every file an operator needs.
 #                                                                         (build-release)
 #   deploy/check-builds.sh
 #       all three, in that order.
@@ -92,6 +93,23 @@ release() {
     return 1
   fi
   echo "release: peergrid-exchange, peergrid-hub and peergridctl print their usage"
+  # cmake --install lays out what an operator installs (binaries, docs, units,
+  # alert rules, the sample config).
+  local prefix
+  prefix=$(mktemp -d)
+  cmake --install build-release --prefix "$prefix" >/dev/null
+  local want
+  for want in bin/peergrid-exchange bin/peergrid-hub bin/peergridctl \
+              share/doc/peergrid/ARCHITECTURE.md lib/systemd/system/peergrid-exchange.service \
+              share/peergrid/prometheus/peergrid-alerts.yml share/peergrid/examples/hub-jeju.toml; do
+    if [ ! -e "$prefix/$want" ]; then
+      echo "release: cmake --install did not install $want" >&2
+      rm -rf "$prefix"
+      return 1
+    fi
+  done
+  rm -rf "$prefix"
+  echo "release: cmake --install puts the binaries, docs, units, rules and sample config in place"
 }
 
 case "${1:-}" in
