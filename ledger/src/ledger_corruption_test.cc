@@ -13,6 +13,7 @@
 #include "ledger_store.h"
 #include "peergrid/ledger/export_format.h"
 #include "peergrid/ledger/ledger.h"
+#include "peergrid/storage/key_codec.h"
 #include "peergrid/testing/paths.h"
 #include "peergrid/testing/status_matchers.h"
 #include "rocksdb/db.h"
@@ -176,7 +177,7 @@ TEST(LedgerCorruptionTest, LostTailBelowCheckpointNamesIndex) {
       ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), store::Key(store::kEntry, i)).ok());
     }
     ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), store::Key(store::kNodes, 36)).ok());
-    Put(db, store::kSizeKey, store::BigEndian64(36));
+    Put(db, store::kSizeKey, storage::BigEndian64(36));
   });
   EXPECT_THAT(Ledger::Open(dir, Options()).status(),
               StatusIs(absl::StatusCode::kDataLoss,
