@@ -8,6 +8,8 @@
 #include "peergrid/common/status.h"
 #include "peergrid/convert/hub_convert.h"
 #include "peergrid/hub/telemetry_rules.h"
+#include "peergrid/storage/key_codec.h"
+#include "peergrid/storage/rocks_status.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -20,27 +22,20 @@ namespace {
 //   r/<hub>/<seq>                  received_ms (8 bytes LE) + HubReport bytes
 //   i/<interval_start>/<participant>  IntervalRead bytes
 //   b/<hub>/<bank>/<bucket_ms>     count, Σ power (8 bytes LE each) + BatteryHistoryPoint bytes
-void AppendBigEndian(std::string* out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void AppendFixed(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-uint64_t ReadFixed(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
+// Returns the little-endian uint64_t at bytes[offset, offset + 8); the
+// caller has checked the length.
+uint64_t FixedAt(absl::string_view bytes, size_t offset) {
+  return storage::DecodeFixed64(bytes.substr(offset, 8)).value();
 }
 
 std::string MetaKey(const std::string& hub) { return absl::StrCat("m/", hub); }
+std::string ReportPrefix(const std::string& hub) { return absl::StrCat("r/", hub, "/"); }
 std::string ReportKey(const std::string& hub, uint64_t seq) {
-  std::string k = absl::StrCat("r/", hub, "/");
-  AppendBigEndian(&k, seq);
-  return k;
+  return storage::KeyU64(ReportPrefix(hub), seq);
 }
 std::string ReadPrefix(int64_t interval_start) {
   std::string k = "i/";
-  AppendBigEndian(&k, static_cast<uint64_t>(interval_start) ^ (1ULL << 63));
+  storage::PutOrderedInt64(&k, interval_start);
   k.push_back('/');
   return k;
 }
@@ -49,7 +44,7 @@ std::string HistoryPrefix(const std::string& hub, const std::string& bank) {
 }
 std::string HistoryKey(const std::string& hub, const std::string& bank, int64_t bucket_ms) {
   std::string k = HistoryPrefix(hub, bank);
-  AppendBigEndian(&k, static_cast<uint64_t>(bucket_ms) ^ (1ULL << 63));
+  storage::PutOrderedInt64(&k, bucket_ms);
   return k;
 }
 
@@ -61,22 +56,16 @@ struct Bucket {
 
 std::string EncodeBucket(const Bucket& b) {
   std::string v;
-  AppendFixed(&v, static_cast<uint64_t>(b.count));
-  AppendFixed(&v, static_cast<uint64_t>(b.power_sum));
+  storage::PutFixed64(&v, static_cast<uint64_t>(b.count));
+  storage::PutFixed64(&v, static_cast<uint64_t>(b.power_sum));
   b.point.AppendToString(&v);
   return v;
 }
 bool DecodeBucket(const std::string& v, Bucket* b) {
   if (v.size() < 16) return false;
-  b->count = static_cast<int64_t>(ReadFixed(v.data()));
-  b->power_sum = static_cast<int64_t>(ReadFixed(v.data() + 8));
+  b->count = static_cast<int64_t>(FixedAt(v, 0));
+  b->power_sum = static_cast<int64_t>(FixedAt(v, 8));
   return b->point.ParseFromArray(v.data() + 16, static_cast<int>(v.size() - 16));
-}
-
-absl::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return absl::OkStatus();
-  if (s.IsCorruption()) return absl::DataLossError(absl::StrCat(what, ": ", s.ToString()));
-  return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
 }
 
 }  // namespace
@@ -99,8 +88,8 @@ absl::StatusOr<std::unique_ptr<TelemetryStore>> TelemetryStore::Open(const std::
   db_options.create_if_missing = true;
   db_options.write_buffer_size = 64 << 20;
   rocksdb::DB* raw = nullptr;
-  PEERGRID_RETURN_IF_ERROR(
-      FromRocks(rocksdb::DB::Open(db_options, dir, &raw), absl::StrCat("open telemetry ", dir)));
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(rocksdb::DB::Open(db_options, dir, &raw),
+                                              absl::StrCat("open telemetry ", dir)));
   std::unique_ptr<TelemetryStore> store(
       new TelemetryStore(std::unique_ptr<rocksdb::DB>(raw), std::move(options)));
   PEERGRID_RETURN_IF_ERROR(store->Load());
@@ -120,25 +109,25 @@ absl::Status TelemetryStore::Load() {
     if (meta.size() != 24) return absl::DataLossError(absl::StrCat("bad meta for hub ", hub_id));
     HubState& st = StateFor(hub_id);
     absl::MutexLock lock(&st.mu);
-    st.last_seq = ReadFixed(meta.data());
-    st.last_received_ms = static_cast<int64_t>(ReadFixed(meta.data() + 8));
-    st.latest_seq = ReadFixed(meta.data() + 16);
+    st.last_seq = FixedAt(meta, 0);
+    st.last_received_ms = static_cast<int64_t>(FixedAt(meta, 8));
+    st.latest_seq = FixedAt(meta, 16);
     if (st.latest_seq == 0) continue;
     std::string value;
-    PEERGRID_RETURN_IF_ERROR(
-        FromRocks(db_->Get(rocksdb::ReadOptions(), ReportKey(hub_id, st.latest_seq), &value),
-                  absl::StrCat("read latest report of ", hub_id)));
+    PEERGRID_RETURN_IF_ERROR(storage::FromRocks(
+        db_->Get(rocksdb::ReadOptions(), ReportKey(hub_id, st.latest_seq), &value),
+        absl::StrCat("read latest report of ", hub_id)));
     HubSnapshot snap;
     if (value.size() < 8 ||
         !snap.report.ParseFromArray(value.data() + 8, static_cast<int>(value.size() - 8))) {
       return absl::DataLossError(
           absl::StrCat("stored report ", st.latest_seq, " of hub ", hub_id, " does not parse"));
     }
-    snap.received_at_unix_ms = static_cast<int64_t>(ReadFixed(value.data()));
+    snap.received_at_unix_ms = static_cast<int64_t>(FixedAt(value, 0));
     st.latest_sample = convert::FromProto(snap.report);
     st.latest = std::move(snap);
   }
-  return FromRocks(it->status(), "scan telemetry meta");
+  return storage::FromRocks(it->status(), "scan telemetry meta");
 }
 
 TelemetryStore::HubState& TelemetryStore::StateFor(const std::string& hub_id) {
@@ -213,7 +202,7 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
       continue;
     }
     value.clear();
-    AppendFixed(&value, static_cast<uint64_t>(now_unix_ms));
+    storage::PutFixed64(&value, static_cast<uint64_t>(now_unix_ms));
     r->AppendToString(&value);
     batch.Put(ReportKey(hub_id, r->seq()), value);
     for (const v1::MeterReading& m : r->meters()) {
@@ -258,14 +247,14 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
     results.push_back(std::move(res));
   }
   std::string meta;
-  AppendFixed(&meta, last);
-  AppendFixed(&meta, static_cast<uint64_t>(now_unix_ms));
-  AppendFixed(&meta, latest_seq);
+  storage::PutFixed64(&meta, last);
+  storage::PutFixed64(&meta, static_cast<uint64_t>(now_unix_ms));
+  storage::PutFixed64(&meta, latest_seq);
   batch.Put(MetaKey(hub_id), meta);
   rocksdb::WriteOptions write_options;
   write_options.sync = options_.sync;
-  PEERGRID_RETURN_IF_ERROR(
-      FromRocks(db_->Write(write_options, &batch), absl::StrCat("store reports of hub ", hub_id)));
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(db_->Write(write_options, &batch),
+                                              absl::StrCat("store reports of hub ", hub_id)));
   st.buckets = std::move(buckets);
   {
     absl::MutexLock lock(&st.mu);
@@ -343,16 +332,12 @@ std::vector<v1::BatteryHistoryPoint> TelemetryStore::History(const std::string& 
 
 std::vector<uint64_t> TelemetryStore::StoredSeqs(const std::string& hub_id) const {
   std::vector<uint64_t> out;
-  const std::string prefix = absl::StrCat("r/", hub_id, "/");
+  const std::string prefix = ReportPrefix(hub_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    const rocksdb::Slice key = it->key();
-    if (key.size() != prefix.size() + 8) continue;
-    uint64_t seq = 0;
-    for (size_t i = prefix.size(); i < key.size(); ++i) {
-      seq = (seq << 8) | static_cast<unsigned char>(key[i]);
-    }
-    out.push_back(seq);
+    absl::StatusOr<uint64_t> seq = storage::ParseKeyU64(storage::View(it->key()), prefix);
+    if (!seq.ok()) continue;
+    out.push_back(*seq);
   }
   return out;
 }
