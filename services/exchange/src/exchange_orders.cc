@@ -10,6 +10,7 @@
 #include "exchange_impl.h"
 #include "exchange_state.h"
 #include "peergrid/common/status.h"
+#include "peergrid/convert/hub_convert.h"
 #include "peergrid/convert/market_convert.h"
 #include "peergrid/convert/signing_text.h"
 #include "peergrid/exchange/exchange.h"
@@ -22,13 +23,6 @@ namespace {
 
 // A hub is stale after this many missed reporting periods (DESIGN.md §6).
 constexpr int kStalePeriods = 3;
-
-// Energy a bank holds above its reserve, Wh (floor), from its latest report.
-int64_t AboveReserveWh(const v1::BatteryBankReading& bank) {
-  const double pct = bank.soc_pct() - bank.soc_reserve_pct();
-  if (pct <= 0 || bank.capacity_wh() <= 0) return 0;
-  return static_cast<int64_t>(static_cast<double>(bank.capacity_wh()) * pct / 100.0);
-}
 
 }  // namespace
 
@@ -51,8 +45,7 @@ absl::Status ExchangeImpl::CheckSellerCapacityLocked(const v1::Order& order,
                     bank.bank_id()) == seller.storage_bank_ids().end()) {
         continue;
       }
-      banks.push_back(matching::StorageCapacity{EnergyWh(AboveReserveWh(bank)),
-                                                PowerW(bank.max_discharge_w())});
+      banks.push_back(convert::ToStorageCapacity(bank));
     }
   }
   PEERGRID_ASSIGN_OR_RETURN(EnergyWh deliverable,

@@ -212,6 +212,22 @@ TEST_F(ExchangeTest, StorageSellsAboveReserveAndStaleHubsCannotSell) {
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("stale")));
 }
 
+TEST_F(ExchangeTest, StorageDeliversItsExactEnergyAboveReserve) {
+  // 10 kWh at 60.3 % over a 20 % reserve: 4 030 Wh exactly, below 20 kW ×
+  // 0.25 h — the amount the hub's storage agent offers for the same bank
+  // (its own double arithmetic used to say 4 029).
+  v1::BatteryBankReading bank;
+  bank.set_bank_id("bank-1");
+  bank.set_capacity_wh(10'000);
+  bank.set_soc_pct(60.3);
+  bank.set_soc_reserve_pct(20);
+  bank.set_max_discharge_w(20'000);
+  telemetry_.Report("hub-1", clock_.NowUnixSeconds() * 1000, {bank});
+  EXPECT_THAT(exchange_->SubmitOrder(Order("st1", "storage", v1::SELL, 4031, 100'000)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("4030 Wh deliverable")));
+  EXPECT_THAT(exchange_->SubmitOrder(Order("st2", "storage", v1::SELL, 4030, 100'000)), IsOk());
+}
+
 TEST_F(ExchangeTest, CancelUntilGateClosureByTheOwnerOnly) {
   const int64_t interval = kStart + 3600;
   ASSERT_THAT(exchange_->SubmitOrder(Order("b1", "bob", v1::BUY, 100, 150'000)), IsOk());
