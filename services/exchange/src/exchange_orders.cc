@@ -19,13 +19,6 @@
 #include "peergrid/matching/validation.h"
 
 namespace peergrid::exchange {
-namespace {
-
-// A hub is stale after this many missed reporting periods (DESIGN.md §6).
-constexpr int kStalePeriods = 3;
-
-}  // namespace
-
 absl::Status ExchangeImpl::CheckSellerCapacityLocked(const v1::Order& order,
                                                      const v1::Participant& seller,
                                                      int64_t now_ms) {
@@ -34,11 +27,12 @@ absl::Status ExchangeImpl::CheckSellerCapacityLocked(const v1::Order& order,
     absl::StatusOr<v1::Hub> hub = state_->directory().FindHub(seller.hub_id());
     PEERGRID_RETURN_IF_ERROR(hub.status());
     absl::StatusOr<HubLatest> latest = telemetry_->Latest(seller.hub_id());
+    const int32_t stale_after = options_.timing.stale_after_periods;
     if (!latest.ok() || ::peergrid::hub::IsHubStale(latest->received_at_unix_ms, 0, now_ms,
-                                                    hub->reporting_period_s(), kStalePeriods)) {
+                                                    hub->reporting_period_s(), stale_after)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "seller ", seller.participant_id(), "'s hub ", seller.hub_id(),
-          " is stale (no report in ", kStalePeriods, " reporting periods): it cannot sell"));
+          " is stale (no report in ", stale_after, " reporting periods): it cannot sell"));
     }
     for (const v1::BatteryBankReading& bank : latest->report.banks()) {
       if (std::find(seller.storage_bank_ids().begin(), seller.storage_bank_ids().end(),
@@ -123,8 +117,9 @@ void ExchangeImpl::RemovePendingLocked(const v1::Order& order) {
 }
 
 absl::Status ExchangeImpl::ValidateSubmitLocked(const v1::SubmitOrderRequest& request,
-                                                int64_t now_s,
+                                                int64_t now_ms,
                                                 const std::optional<absl::Status>& signature) {
+  const int64_t now_s = now_ms / 1000;
   const v1::Order& order = request.order();
   if (order.seq() != 0) {
     return absl::InvalidArgumentError(
@@ -150,7 +145,7 @@ absl::Status ExchangeImpl::ValidateSubmitLocked(const v1::SubmitOrderRequest& re
   // registered in between (rare: keys never change once registered).
   PEERGRID_RETURN_IF_ERROR(signature ? *signature : CheckSignature(request, participant));
   if (order.side() == v1::SELL) {
-    PEERGRID_RETURN_IF_ERROR(CheckSellerCapacityLocked(order, participant, now_s * 1000));
+    PEERGRID_RETURN_IF_ERROR(CheckSellerCapacityLocked(order, participant, now_ms));
   }
   return absl::OkStatus();
 }
@@ -184,7 +179,7 @@ void ExchangeImpl::SubmitOrderAsync(const v1::SubmitOrderRequest& request, Submi
   if (participant) signature = CheckSignature(request, *participant);
   {
     absl::MutexLock lock(&mu_);
-    if (absl::Status valid = ValidateSubmitLocked(request, now_ms / 1000, signature); !valid.ok()) {
+    if (absl::Status valid = ValidateSubmitLocked(request, now_ms, signature); !valid.ok()) {
       done(valid);
       return;
     }

@@ -74,6 +74,7 @@ class ExchangeTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(ledger_, ledger::Ledger::Open(dir_ + "/ledger", ledger_options));
     ExchangeOptions options;
     options.zone_id = "jeju-1";
+    options.timing = timing_;
     ASSERT_OK_AND_ASSIGN(exchange_, Exchange::Open(ledger_.get(), &telemetry_, &clock_, options));
   }
 
@@ -109,6 +110,8 @@ class ExchangeTest : public ::testing::Test {
     ASSERT_THAT(exchange_->RunDue(), IsOk());
   }
 
+  // The zone's timing (Reopen hands it to the exchange).
+  MarketTiming timing_;
   // Runs in the ledger's committing thread before each batch is written.
   std::function<void()> before_commit_;
   std::string dir_;
@@ -210,6 +213,20 @@ TEST_F(ExchangeTest, StorageSellsAboveReserveAndStaleHubsCannotSell) {
   clock_.Advance(absl::Seconds(16));  // 3 periods of 5 s without a report
   EXPECT_THAT(exchange_->SubmitOrder(Order("st3", "alice", v1::SELL, 10, 100'000)),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("stale")));
+}
+
+TEST_F(ExchangeTest, SellersHubGoesStaleAfterTheZonesStaleAfterPeriods) {
+  timing_.stale_after_periods = 5;
+  Reopen();
+  Report(clock_.NowUnixSeconds());
+  clock_.Advance(absl::Seconds(16));  // 3 periods of 5 s: stale by default, not here
+  EXPECT_THAT(exchange_->SubmitOrder(Order("a1", "alice", v1::SELL, 10, 100'000)), IsOk());
+  clock_.Advance(absl::Seconds(9));  // exactly 5 periods: still fresh
+  EXPECT_THAT(exchange_->SubmitOrder(Order("a2", "alice", v1::SELL, 10, 100'000)), IsOk());
+  clock_.Advance(absl::Milliseconds(1));
+  EXPECT_THAT(exchange_->SubmitOrder(Order("a3", "alice", v1::SELL, 10, 100'000)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("is stale (no report in 5 reporting periods)")));
 }
 
 TEST_F(ExchangeTest, StorageDeliversItsExactEnergyAboveReserve) {

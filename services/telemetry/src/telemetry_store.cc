@@ -84,6 +84,7 @@ struct TelemetryStore::HubState {
 
 absl::StatusOr<std::unique_ptr<TelemetryStore>> TelemetryStore::Open(const std::string& dir,
                                                                      TelemetryOptions options) {
+  PEERGRID_RETURN_IF_ERROR(options.timing.Validate());
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.write_buffer_size = 64 << 20;
@@ -97,7 +98,9 @@ absl::StatusOr<std::unique_ptr<TelemetryStore>> TelemetryStore::Open(const std::
 }
 
 TelemetryStore::TelemetryStore(std::unique_ptr<rocksdb::DB> db, TelemetryOptions options)
-    : db_(std::move(db)), options_(std::move(options)), monitor_(options_.alarms) {}
+    : db_(std::move(db)),
+      options_(std::move(options)),
+      monitor_(options_.alarms, options_.timing.stale_after_periods) {}
 
 TelemetryStore::~TelemetryStore() = default;
 
@@ -190,7 +193,7 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
     }
     hub::HubSample sample = convert::FromProto(*r);
     absl::Status ok = i < prechecks.size() ? prechecks[i] : absl::OkStatus();
-    if (ok.ok()) ok = hub::ValidateSample(sample, options_.interval_s);
+    if (ok.ok()) ok = hub::ValidateSample(sample, options_.timing.interval_s);
     const hub::HubSample* prev =
         batch_last ? &*batch_last : (st.latest ? &st.latest_sample : nullptr);
     if (ok.ok() && prev != nullptr) ok = hub::ValidateAgainstPrevious(sample, *prev);
@@ -308,7 +311,8 @@ bool TelemetryStore::IsStale(const std::string& hub_id, int32_t reporting_period
   if (st == nullptr) return true;
   absl::MutexLock lock(&st->mu);
   if (st->last_received_ms == 0) return true;
-  return hub::IsHubStale(st->last_received_ms, 0, now_unix_ms, reporting_period_s);
+  return hub::IsHubStale(st->last_received_ms, 0, now_unix_ms, reporting_period_s,
+                         options_.timing.stale_after_periods);
 }
 
 std::vector<v1::BatteryHistoryPoint> TelemetryStore::History(const std::string& hub_id,

@@ -408,7 +408,7 @@ TEST_F(TelemetryStoreTest, IntervalReadsAreKeptPerIntervalAndParticipant) {
 }
 
 TEST_F(TelemetryStoreTest, ReadsMustAlignToTheConfiguredInterval) {
-  options_.interval_s = 300;
+  options_.timing.interval_s = 300;
   Reopen();
   v1::HubReport r1 = MakeReport(1);
   *r1.mutable_meters(0)->add_interval_reads() = MakeRead(kInterval + 300, 7);
@@ -522,6 +522,31 @@ TEST_F(TelemetryStoreTest, StalenessFollowsTheLastReceiveTime) {
   bad.mutable_banks(0)->set_soc_pct(200);
   IngestOne(bad, kNowMs + 20'000);
   EXPECT_FALSE(store_->IsStale("hub-1", 5, kNowMs + 30'000));
+}
+
+TEST_F(TelemetryStoreTest, StalenessAndHubStaleFollowTheZonesStaleAfterPeriods) {
+  options_.timing.stale_after_periods = 5;
+  Reopen();
+  store_->monitor().WatchHub("hub-1", 5, kNowMs);
+  IngestOne(MakeReport(1), kNowMs);
+  // The store's IsStale and the monitor's HUB_STALE move together, at 5 × 5 s.
+  for (int64_t silent_ms : {15'001, 25'000}) {
+    EXPECT_FALSE(store_->IsStale("hub-1", 5, kNowMs + silent_ms)) << silent_ms;
+    EXPECT_FALSE(store_->monitor().IsStale("hub-1", kNowMs + silent_ms)) << silent_ms;
+  }
+  EXPECT_TRUE(store_->IsStale("hub-1", 5, kNowMs + 25'001));
+  EXPECT_TRUE(store_->monitor().IsStale("hub-1", kNowMs + 25'001));
+  store_->monitor().CheckStaleness(kNowMs + 25'001);
+  const std::vector<hub::Alarm> alarms = store_->monitor().ActiveAlarms("hub-1");
+  ASSERT_EQ(alarms.size(), 1u);
+  EXPECT_EQ(alarms[0].kind, hub::AlarmKind::kHubStale);
+}
+
+TEST_F(TelemetryStoreTest, OpenRefusesAnInvalidTiming) {
+  store_.reset();
+  options_.timing.stale_after_periods = 0;
+  EXPECT_THAT(TelemetryStore::Open(dir_, options_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stale_after_periods 0")));
 }
 
 TEST_F(TelemetryStoreTest, ReportingHubsListsHubsWithAStoredReportInOrder) {

@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "peergrid/common/market_time.h"
 #include "peergrid/exchange/market_telemetry.h"
 #include "peergrid/hub/battery_monitor.h"
 #include "peergrid/telemetry/hub_monitor.h"
@@ -49,8 +50,10 @@ using HubSnapshot = exchange::HubLatest;
 struct TelemetryOptions {
   // Battery history bucket length, seconds of hub measurement time.
   int32_t history_resolution_s = 60;
-  // The zone's delivery interval (interval reads must be aligned to it).
-  int64_t interval_s = 900;
+  // The zone's market timing: interval reads must be aligned to
+  // timing.interval_s, and a hub is stale (IsStale, the monitor's HUB_STALE)
+  // after timing.stale_after_periods reporting periods without a report.
+  MarketTiming timing;
   // Alarm thresholds and per-bank overrides.
   hub::AlarmConfig alarms;
   // Sync every write (the durability contract); tests of other things may
@@ -69,7 +72,8 @@ struct IngestResult {
 class TelemetryStore final : public exchange::MarketTelemetry {
  public:
   // Opens (creating if needed) the store in `dir` and reloads every hub's
-  // latest state. Unavailable/DataLoss when RocksDB cannot open it.
+  // latest state. Unavailable/DataLoss when RocksDB cannot open it,
+  // InvalidArgument when options.timing is invalid.
   static absl::StatusOr<std::unique_ptr<TelemetryStore>> Open(const std::string& dir,
                                                               TelemetryOptions options = {});
   ~TelemetryStore() override;
@@ -92,7 +96,8 @@ class TelemetryStore final : public exchange::MarketTelemetry {
   // Returns the highest processed (stored or rejected) seq of a hub, 0 if none.
   uint64_t LastSeq(const std::string& hub_id) const;
   // Returns whether the hub is stale at `now_unix_ms`: no report received for
-  // more than 3 × `reporting_period_s` (a hub that never reported is stale).
+  // more than options().timing.stale_after_periods × `reporting_period_s` (a
+  // hub that never reported is stale).
   bool IsStale(const std::string& hub_id, int32_t reporting_period_s, int64_t now_unix_ms) const;
   // Returns a bank's downsampled history in [from, to] (Unix ms; 0, 0 = all).
   std::vector<v1::BatteryHistoryPoint> History(const std::string& hub_id,
