@@ -22,6 +22,9 @@ namespace {
 //   r/<hub>/<seq>                  received_ms (8 bytes LE) + HubReport bytes
 //   i/<interval_start>/<participant>  IntervalRead bytes
 //   b/<hub>/<bank>/<bucket_ms>     count, Σ power (8 bytes LE each) + BatteryHistoryPoint bytes
+// A stored value that does not decode is DataLoss naming its key (as above,
+// integers in decimal), never skipped.
+
 // Returns the little-endian uint64_t at bytes[offset, offset + 8); the
 // caller has checked the length.
 uint64_t FixedAt(absl::string_view bytes, size_t offset) {
@@ -48,6 +51,35 @@ std::string HistoryKey(const std::string& hub, const std::string& bank, int64_t 
   return k;
 }
 
+// The keys as messages name them.
+std::string ReportKeyName(const std::string& hub, uint64_t seq) {
+  return absl::StrCat(ReportPrefix(hub), seq);
+}
+std::string HistoryKeyName(const std::string& hub, const std::string& bank, int64_t bucket_ms) {
+  return absl::StrCat(HistoryPrefix(hub, bank), bucket_ms);
+}
+// Names a history key read back from the store (its bucket may not decode).
+std::string HistoryKeyName(const std::string& hub, const std::string& bank, absl::string_view key) {
+  const std::string prefix = HistoryPrefix(hub, bank);
+  absl::StatusOr<int64_t> bucket_ms = storage::DecodeOrderedInt64(key.substr(prefix.size()));
+  if (!bucket_ms.ok()) return absl::StrCat(prefix, "<", key.size() - prefix.size(), " bytes>");
+  return HistoryKeyName(hub, bank, *bucket_ms);
+}
+
+// Decodes a stored report (received_ms, then the HubReport).
+absl::StatusOr<HubSnapshot> DecodeReport(const std::string& hub, uint64_t seq,
+                                         absl::string_view value) {
+  HubSnapshot snap;
+  if (value.size() < 8 ||
+      !snap.report.ParseFromArray(value.data() + 8, static_cast<int>(value.size() - 8))) {
+    return absl::DataLossError(absl::StrCat("stored report ", seq, " of hub ", hub, " (key ",
+                                            ReportKeyName(hub, seq), ", ", value.size(),
+                                            " bytes) does not parse"));
+  }
+  snap.received_at_unix_ms = static_cast<int64_t>(FixedAt(value, 0));
+  return snap;
+}
+
 struct Bucket {
   int64_t count = 0;
   int64_t power_sum = 0;
@@ -61,11 +93,16 @@ std::string EncodeBucket(const Bucket& b) {
   b.point.AppendToString(&v);
   return v;
 }
-bool DecodeBucket(const std::string& v, Bucket* b) {
-  if (v.size() < 16) return false;
-  b->count = static_cast<int64_t>(FixedAt(v, 0));
-  b->power_sum = static_cast<int64_t>(FixedAt(v, 8));
-  return b->point.ParseFromArray(v.data() + 16, static_cast<int>(v.size() - 16));
+// Decodes the history bucket stored under the key named `key_name`.
+absl::StatusOr<Bucket> DecodeBucket(absl::string_view v, absl::string_view key_name) {
+  Bucket b;
+  if (v.size() < 16 || !b.point.ParseFromArray(v.data() + 16, static_cast<int>(v.size() - 16))) {
+    return absl::DataLossError(absl::StrCat("battery history bucket ", key_name, " (", v.size(),
+                                            " bytes) does not decode"));
+  }
+  b.count = static_cast<int64_t>(FixedAt(v, 0));
+  b.power_sum = static_cast<int64_t>(FixedAt(v, 8));
+  return b;
 }
 
 }  // namespace
@@ -109,7 +146,11 @@ absl::Status TelemetryStore::Load() {
   for (it->Seek("m/"); it->Valid() && it->key().starts_with("m/"); it->Next()) {
     const std::string hub_id = it->key().ToString().substr(2);
     const std::string meta = it->value().ToString();
-    if (meta.size() != 24) return absl::DataLossError(absl::StrCat("bad meta for hub ", hub_id));
+    if (meta.size() != 24) {
+      return absl::DataLossError(absl::StrCat("bad meta for hub ", hub_id, " (key ",
+                                              MetaKey(hub_id), " holds ", meta.size(),
+                                              " bytes, not 24)"));
+    }
     HubState& st = StateFor(hub_id);
     absl::MutexLock lock(&st.mu);
     st.last_seq = FixedAt(meta, 0);
@@ -120,13 +161,7 @@ absl::Status TelemetryStore::Load() {
     PEERGRID_RETURN_IF_ERROR(storage::FromRocks(
         db_->Get(rocksdb::ReadOptions(), ReportKey(hub_id, st.latest_seq), &value),
         absl::StrCat("read latest report of ", hub_id)));
-    HubSnapshot snap;
-    if (value.size() < 8 ||
-        !snap.report.ParseFromArray(value.data() + 8, static_cast<int>(value.size() - 8))) {
-      return absl::DataLossError(
-          absl::StrCat("stored report ", st.latest_seq, " of hub ", hub_id, " does not parse"));
-    }
-    snap.received_at_unix_ms = static_cast<int64_t>(FixedAt(value, 0));
+    PEERGRID_ASSIGN_OR_RETURN(HubSnapshot snap, DecodeReport(hub_id, st.latest_seq, value));
     st.latest_sample = convert::FromProto(snap.report);
     st.latest = std::move(snap);
   }
@@ -172,11 +207,15 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
                             [&](const auto& e) { return e.first == r->seq(); });
       if (b != batch_measured.end()) {
         stored_measured = b->second;
-      } else if (db_->Get(rocksdb::ReadOptions(), ReportKey(hub_id, r->seq()), &value).ok()) {
-        v1::HubReport stored;
-        if (value.size() >= 8 &&
-            stored.ParseFromArray(value.data() + 8, static_cast<int>(value.size() - 8))) {
-          stored_measured = stored.measured_at_unix_ms();
+      } else {
+        const rocksdb::Status got =
+            db_->Get(rocksdb::ReadOptions(), ReportKey(hub_id, r->seq()), &value);
+        if (got.ok()) {
+          PEERGRID_ASSIGN_OR_RETURN(HubSnapshot stored, DecodeReport(hub_id, r->seq(), value));
+          stored_measured = stored.report.measured_at_unix_ms();
+        } else if (!got.IsNotFound()) {  // NotFound: the seq was rejected, nothing stored
+          return storage::FromRocks(
+              got, absl::StrCat("read stored report ", ReportKeyName(hub_id, r->seq())));
         }
       }
       if (stored_measured >= 0 && stored_measured != r->measured_at_unix_ms()) {
@@ -221,9 +260,13 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
       if (fresh || it->second.first != bucket_ms) {
         it->second = {bucket_ms, Bucket{}};
         std::string old;
-        if (db_->Get(rocksdb::ReadOptions(), HistoryKey(hub_id, b.bank_id(), bucket_ms), &old)
-                .ok()) {
-          DecodeBucket(old, &it->second.second);
+        const std::string name = HistoryKeyName(hub_id, b.bank_id(), bucket_ms);
+        const rocksdb::Status got =
+            db_->Get(rocksdb::ReadOptions(), HistoryKey(hub_id, b.bank_id(), bucket_ms), &old);
+        if (got.ok()) {
+          PEERGRID_ASSIGN_OR_RETURN(it->second.second, DecodeBucket(old, name));
+        } else if (!got.IsNotFound()) {
+          return storage::FromRocks(got, absl::StrCat("read battery history ", name));
         }
       }
       Bucket& k = it->second.second;
@@ -284,17 +327,23 @@ absl::StatusOr<HubSnapshot> TelemetryStore::Latest(const std::string& hub_id) co
   return absl::NotFoundError(absl::StrCat("hub_id \"", hub_id, "\" has not reported"));
 }
 
-std::map<std::string, v1::IntervalRead> TelemetryStore::IntervalReads(
+absl::StatusOr<std::map<std::string, v1::IntervalRead>> TelemetryStore::IntervalReads(
     int64_t interval_start) const {
   std::map<std::string, v1::IntervalRead> out;
   const std::string prefix = ReadPrefix(interval_start);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string participant_id = it->key().ToString().substr(prefix.size());
     v1::IntervalRead read;
-    if (read.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      out.emplace(it->key().ToString().substr(prefix.size()), std::move(read));
+    if (!read.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError(absl::StrCat("interval read i/", interval_start, "/",
+                                              participant_id, " (", it->value().size(),
+                                              " bytes) does not parse"));
     }
+    out.emplace(std::move(participant_id), std::move(read));
   }
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(
+      it->status(), absl::StrCat("read the interval reads of ", interval_start)));
   return out;
 }
 
@@ -315,10 +364,9 @@ bool TelemetryStore::IsStale(const std::string& hub_id, int32_t reporting_period
                          options_.timing.stale_after_periods);
 }
 
-std::vector<v1::BatteryHistoryPoint> TelemetryStore::History(const std::string& hub_id,
-                                                             const std::string& bank_id,
-                                                             int64_t from_unix_ms,
-                                                             int64_t to_unix_ms) const {
+absl::StatusOr<std::vector<v1::BatteryHistoryPoint>> TelemetryStore::History(
+    const std::string& hub_id, const std::string& bank_id, int64_t from_unix_ms,
+    int64_t to_unix_ms) const {
   std::vector<v1::BatteryHistoryPoint> out;
   const bool all = from_unix_ms == 0 && to_unix_ms == 0;
   const int64_t res_ms = int64_t{options_.history_resolution_s} * 1000;
@@ -326,23 +374,31 @@ std::vector<v1::BatteryHistoryPoint> TelemetryStore::History(const std::string& 
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   it->Seek(all ? prefix : HistoryKey(hub_id, bank_id, from_unix_ms / res_ms * res_ms));
   for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    Bucket b;
-    if (!DecodeBucket(it->value().ToString(), &b)) continue;
+    PEERGRID_ASSIGN_OR_RETURN(
+        Bucket b, DecodeBucket(storage::View(it->value()),
+                               HistoryKeyName(hub_id, bank_id, storage::View(it->key()))));
     if (!all && b.point.time_unix_ms() > to_unix_ms) break;
     out.push_back(std::move(b.point));
   }
+  PEERGRID_RETURN_IF_ERROR(
+      storage::FromRocks(it->status(), absl::StrCat("read the battery history of ", prefix)));
   return out;
 }
 
-std::vector<uint64_t> TelemetryStore::StoredSeqs(const std::string& hub_id) const {
+absl::StatusOr<std::vector<uint64_t>> TelemetryStore::StoredSeqs(const std::string& hub_id) const {
   std::vector<uint64_t> out;
   const std::string prefix = ReportPrefix(hub_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     absl::StatusOr<uint64_t> seq = storage::ParseKeyU64(storage::View(it->key()), prefix);
-    if (!seq.ok()) continue;
+    if (!seq.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("stored report key under ", prefix, ": ", seq.status().message()));
+    }
     out.push_back(*seq);
   }
+  PEERGRID_RETURN_IF_ERROR(
+      storage::FromRocks(it->status(), absl::StrCat("read the stored reports of ", prefix)));
   return out;
 }
 

@@ -16,6 +16,9 @@
 //   otherwise stored. A rejected seq counts as processed (LastSeq moves past
 //   it: the hub must not resend it).
 //
+// A stored value that does not decode is DataLoss naming its key, from every
+// reader (Open, Ingest, IntervalReads, History, StoredSeqs): never skipped.
+//
 // Thread-safety: thread-safe. Ingests for different hubs run concurrently and
 // share RocksDB's group commit; ingests for one hub are serialized.
 #ifndef PEERGRID_TELEMETRY_TELEMETRY_STORE_H_
@@ -81,8 +84,9 @@ class TelemetryStore final : public exchange::MarketTelemetry {
   // Ingests reports of `hub_id` (the caller has checked the hub may report),
   // in order, at exchange time `now_unix_ms`, in one synced write. A non-OK
   // `prechecks[i]` (the caller's own checks; empty = none) rejects report i
-  // with that status. Returns one result per report, or Unavailable when the
-  // write failed (nothing stored).
+  // with that status. Returns one result per report, Unavailable when the
+  // write failed, or DataLoss when a stored report or history bucket it had to
+  // read back does not decode (nothing stored either way).
   absl::StatusOr<std::vector<IngestResult>> Ingest(const std::string& hub_id,
                                                    absl::Span<const v1::HubReport* const> reports,
                                                    int64_t now_unix_ms,
@@ -91,7 +95,8 @@ class TelemetryStore final : public exchange::MarketTelemetry {
   // MarketTelemetry: the latest stored report (NotFound if none) and every
   // participant's read for one interval (durable; survives restart).
   absl::StatusOr<HubSnapshot> Latest(const std::string& hub_id) const override;
-  std::map<std::string, v1::IntervalRead> IntervalReads(int64_t interval_start) const override;
+  absl::StatusOr<std::map<std::string, v1::IntervalRead>> IntervalReads(
+      int64_t interval_start) const override;
 
   // Returns the highest processed (stored or rejected) seq of a hub, 0 if none.
   uint64_t LastSeq(const std::string& hub_id) const;
@@ -100,11 +105,12 @@ class TelemetryStore final : public exchange::MarketTelemetry {
   // hub that never reported is stale).
   bool IsStale(const std::string& hub_id, int32_t reporting_period_s, int64_t now_unix_ms) const;
   // Returns a bank's downsampled history in [from, to] (Unix ms; 0, 0 = all).
-  std::vector<v1::BatteryHistoryPoint> History(const std::string& hub_id,
-                                               const std::string& bank_id, int64_t from_unix_ms,
-                                               int64_t to_unix_ms) const;
+  absl::StatusOr<std::vector<v1::BatteryHistoryPoint>> History(const std::string& hub_id,
+                                                               const std::string& bank_id,
+                                                               int64_t from_unix_ms,
+                                                               int64_t to_unix_ms) const;
   // Returns the seqs of every stored (accepted) report of a hub, ascending.
-  std::vector<uint64_t> StoredSeqs(const std::string& hub_id) const;
+  absl::StatusOr<std::vector<uint64_t>> StoredSeqs(const std::string& hub_id) const;
   // Returns the ids of every hub that ever reported, ordered.
   std::vector<std::string> ReportingHubs() const;
 
