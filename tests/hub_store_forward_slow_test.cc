@@ -147,7 +147,7 @@ TEST_F(StoreForwardTest, ExchangeKilledAndRestartedLosesNothing) {
   ASSERT_GE(seqs.size(), acked);
   for (uint64_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], i + 1);
   EXPECT_LE(seqs.size(), last);
-  const std::vector<v1::HubReport> pending = buffer->ReadAfter(acked, 100000);
+  ASSERT_OK_AND_ASSIGN(const std::vector<v1::HubReport> pending, buffer->ReadAfter(acked, 100000));
   EXPECT_EQ(pending.size(), last - acked);
   EXPECT_EQ(store->LastSeq(kHubId), seqs.size());
 }

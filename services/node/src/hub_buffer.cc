@@ -26,6 +26,34 @@ constexpr char kQueuePrefix[] = "q/";
 
 std::string QueueKey(uint64_t seq) { return storage::KeyU64(kQueuePrefix, seq); }
 
+// Returns the seq of a queue key; DataLoss naming the buffer otherwise.
+absl::StatusOr<uint64_t> QueueSeq(const std::string& dir, const rocksdb::Slice& key) {
+  absl::StatusOr<uint64_t> seq = storage::ParseKeyU64(storage::View(key), kQueuePrefix);
+  if (!seq.ok()) {
+    return absl::DataLossError(absl::StrCat("hub buffer ", dir, ": ", seq.status().message()));
+  }
+  return seq;
+}
+
+// Reads the fixed64 `what` ("next seq") stored under `key` into *seq, which
+// stays as it is when the key is absent (a new buffer).
+absl::Status ReadSeq(rocksdb::DB* db, const std::string& dir, const char* key,
+                     absl::string_view what, uint64_t* seq) {
+  std::string v;
+  const rocksdb::Status s = db->Get(rocksdb::ReadOptions(), key, &v);
+  if (s.IsNotFound()) return absl::OkStatus();
+  PEERGRID_RETURN_IF_ERROR(
+      storage::FromRocks(s, absl::StrCat("read ", key, " of hub buffer ", dir)));
+  absl::StatusOr<uint64_t> decoded = storage::DecodeFixed64(v);
+  if (!decoded.ok()) {
+    return absl::DataLossError(absl::StrCat("hub buffer ", dir, ": key ", key, " holds no ", what,
+                                            " (", decoded.status().message(), "), so ", what,
+                                            " 0 would be assumed"));
+  }
+  *seq = *decoded;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int DiskWarningLevel(const BufferUsage& usage) {
@@ -54,25 +82,28 @@ HubBuffer::~HubBuffer() { Close(); }
 
 absl::Status HubBuffer::Load() {
   absl::MutexLock lock(&mu_);
-  std::string v;
-  if (db_->Get(rocksdb::ReadOptions(), kNextKey, &v).ok())
-    next_seq_ = storage::DecodeFixed64(v).value_or(0);
-  if (db_->Get(rocksdb::ReadOptions(), kAckedKey, &v).ok())
-    acked_seq_ = storage::DecodeFixed64(v).value_or(0);
+  PEERGRID_RETURN_IF_ERROR(ReadSeq(db_.get(), dir_, kNextKey, "next seq", &next_seq_));
+  PEERGRID_RETURN_IF_ERROR(ReadSeq(db_.get(), dir_, kAckedKey, "acked seq", &acked_seq_));
   if (next_seq_ == 0 || acked_seq_ >= next_seq_) {
     return absl::DataLossError(absl::StrCat("hub buffer ", dir_, ": next seq ", next_seq_,
                                             " is not above acked seq ", acked_seq_));
   }
-  if (db_->Get(rocksdb::ReadOptions(), kLastKey, &v).ok()) {
+  std::string v;
+  const rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), kLastKey, &v);
+  if (got.ok()) {
     v1::HubReport last;
     if (!last.ParseFromString(v)) {
-      return absl::DataLossError(absl::StrCat("hub buffer ", dir_, ": last report does not parse"));
+      return absl::DataLossError(absl::StrCat("hub buffer ", dir_,
+                                              ": last report does not parse (key ", kLastKey, ", ",
+                                              v.size(), " bytes)"));
     }
     last_ = std::move(last);
+  } else if (!got.IsNotFound()) {
+    return storage::FromRocks(got, absl::StrCat("read ", kLastKey, " of hub buffer ", dir_));
   }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(kQueuePrefix); it->Valid() && it->key().starts_with(kQueuePrefix); it->Next()) {
-    const uint64_t seq = storage::ParseKeyU64(storage::View(it->key()), kQueuePrefix).value_or(0);
+    PEERGRID_ASSIGN_OR_RETURN(const uint64_t seq, QueueSeq(dir_, it->key()));
     if (seq <= acked_seq_) continue;  // an Ack's delete that did not reach the disk
     sizes_[seq] = it->value().size();
     pending_bytes_ += it->value().size();
@@ -100,16 +131,23 @@ absl::StatusOr<uint64_t> HubBuffer::Append(v1::HubReport report) {
   return seq;
 }
 
-std::vector<v1::HubReport> HubBuffer::ReadAfter(uint64_t after_seq, size_t max) const {
+absl::StatusOr<std::vector<v1::HubReport>> HubBuffer::ReadAfter(uint64_t after_seq,
+                                                                size_t max) const {
   std::vector<v1::HubReport> out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(QueueKey(after_seq + 1));
        it->Valid() && it->key().starts_with(kQueuePrefix) && out.size() < max; it->Next()) {
+    PEERGRID_ASSIGN_OR_RETURN(const uint64_t seq, QueueSeq(dir_, it->key()));
     v1::HubReport r;
-    if (r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      out.push_back(std::move(r));
+    if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError(absl::StrCat("hub buffer ", dir_, ": buffered report ",
+                                              kQueuePrefix, seq, " (", it->value().size(),
+                                              " bytes) does not parse"));
     }
+    out.push_back(std::move(r));
   }
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(
+      it->status(), absl::StrCat("read hub buffer ", dir_, " after seq ", after_seq)));
   return out;
 }
 
