@@ -9,6 +9,21 @@
 #include "peergrid/storage/rocks_status.h"
 
 namespace peergrid::ledger {
+namespace {
+
+// Parses the note stored at `tree_size` without verifying it (listings);
+// DataLoss when it does not parse.
+absl::StatusOr<SignedCheckpoint> ParseStoredNote(uint64_t tree_size, std::string note) {
+  absl::StatusOr<ledger::Checkpoint> cp =
+      ParseCheckpointText(note.substr(0, note.find("\n\n") + 1));
+  if (!cp.ok()) {
+    return absl::DataLossError(absl::StrCat("stored checkpoint at size ", tree_size,
+                                            " does not parse: ", cp.status().message()));
+  }
+  return SignedCheckpoint{*std::move(cp), std::move(note)};
+}
+
+}  // namespace
 
 const VerifierKey& LedgerImpl::verifier_key() const {
   absl::MutexLock lock(&keys_mu_);
@@ -115,12 +130,11 @@ absl::StatusOr<SignedCheckpoint> LedgerImpl::CheckpointAt(uint64_t tree_size) co
   }
   PEERGRID_RETURN_IF_ERROR(
       storage::FromRocks(s, absl::StrCat("reading the checkpoint at size ", tree_size)));
-  PEERGRID_ASSIGN_OR_RETURN(ledger::Checkpoint cp,
-                            ParseCheckpointText(note.substr(0, note.find("\n\n") + 1)));
-  return SignedCheckpoint{std::move(cp), std::move(note)};
+  return ParseStoredNote(tree_size, std::move(note));
 }
 
-std::vector<SignedCheckpoint> LedgerImpl::Checkpoints(uint64_t after_size, size_t limit) const {
+absl::StatusOr<std::vector<SignedCheckpoint>> LedgerImpl::Checkpoints(uint64_t after_size,
+                                                                      size_t limit) const {
   std::vector<SignedCheckpoint> out;
   if (after_size == UINT64_MAX) return out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
@@ -128,12 +142,11 @@ std::vector<SignedCheckpoint> LedgerImpl::Checkpoints(uint64_t after_size, size_
        it->Next()) {
     uint64_t size = 0;
     if (!store::ParseKey(storage::View(it->key()), store::kCheckpoint, &size)) break;
-    std::string note = it->value().ToString();
-    absl::StatusOr<ledger::Checkpoint> cp =
-        ParseCheckpointText(note.substr(0, note.find("\n\n") + 1));
-    if (!cp.ok()) break;  // VerifyAll reports it; a listing stops at damage
-    out.push_back(SignedCheckpoint{*std::move(cp), std::move(note)});
+    PEERGRID_ASSIGN_OR_RETURN(SignedCheckpoint cp, ParseStoredNote(size, it->value().ToString()));
+    out.push_back(std::move(cp));
   }
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(
+      it->status(), absl::StrCat("reading the checkpoints after size ", after_size)));
   return out;
 }
 
