@@ -80,8 +80,9 @@ absl::StatusOr<std::string> Prepare(const std::string& dir, uint64_t entries,
   options.key_file = dir + "/key.pem";
   PEERGRID_ASSIGN_OR_RETURN(auto log, ledger::Ledger::Open(dir + "/db", options));
   PEERGRID_RETURN_IF_ERROR(audit::testing::WriteLedger(sim, log.get(), &second));
+  PEERGRID_ASSIGN_OR_RETURN(std::vector<ledger::SignedCheckpoint> checkpoints, log->Checkpoints(0));
   std::printf("wrote the ledger (%llu entries, %zu checkpoints) in %.1f s\n",
-              static_cast<unsigned long long>(log->Size()), log->Checkpoints(0).size(), Seconds(t));
+              static_cast<unsigned long long>(log->Size()), checkpoints.size(), Seconds(t));
   t = absl::Now();
   PEERGRID_RETURN_IF_ERROR(ledger::ExportLedger(*log, out));
   std::printf("exported in %.1f s (%.0f MB)\n", Seconds(t),

@@ -24,16 +24,25 @@ grpc='grpc/|grpcpp/|[^">]*\.grpc\.pb\.h'
 rocks='rocksdb/'
 ossl='openssl/'
 pb='google/protobuf/|[^">]*\.pb\.h'
+# peergrid::storage (ledger/storage/) is RocksDB's helper: its headers include it.
+storage='peergrid/storage/'
 
 # The pure core: no gRPC, RocksDB, OpenSSL or generated protobuf.
 fail_if_includes "pure modules (common/, matching/, hub/) include gRPC, RocksDB, OpenSSL or proto" \
-  "$grpc|$rocks|$ossl|$pb" common matching hub
+  "$grpc|$rocks|$storage|$ossl|$pb" common matching hub
 # ledger/ hides RocksDB and OpenSSL behind its interface: its public headers name neither.
-fail_if_includes "ledger's public headers expose RocksDB or OpenSSL" "$rocks|$ossl" ledger/include
+fail_if_includes "ledger's public headers expose RocksDB or OpenSSL" "$rocks|$storage|$ossl" ledger/include
+# storage/ is a leaf beside the ledger: RocksDB, Abseil and itself, no other module.
+if hits=$(grep -rnE '#[[:space:]]*include[[:space:]]*"peergrid/[a-z_]+/' ledger/storage \
+            --include='*.h' --include='*.cc' --exclude='*_test.cc' | grep -vE '"peergrid/storage/'); then
+  echo "layering: ledger/storage/ may include only peergrid/storage/:" >&2
+  echo "$hits" >&2
+  status=1
+fi
 # The exchange core and the telemetry store are served by server/, never serve themselves.
 fail_if_includes "exchange/ or telemetry/ include gRPC" "$grpc" services/exchange services/telemetry
-fail_if_includes "exchange/ includes RocksDB (the ledger stores it)" "$rocks" services/exchange
-fail_if_includes "convert/ or runtime/ include gRPC or RocksDB" "$grpc|$rocks" \
+fail_if_includes "exchange/ includes RocksDB (the ledger stores it)" "$rocks|$storage" services/exchange
+fail_if_includes "convert/ or runtime/ include gRPC or RocksDB" "$grpc|$rocks|$storage" \
   services/convert services/runtime
 # The regulator's audit trusts nothing the operator runs: not the exchange,
 # not the server, not the ledger's writer.
@@ -61,10 +70,10 @@ allow runtime   common
 allow rpc       common
 allow convert   common matching hub
 allow exchange  common matching hub ledger convert runtime
-allow telemetry common hub exchange convert runtime
+allow telemetry common hub exchange convert runtime storage
 allow audit     common matching ledger convert rpc runtime
 allow server    common matching hub ledger convert runtime rpc exchange telemetry
-allow node      common matching hub convert runtime rpc
+allow node      common matching hub convert runtime rpc storage
 allow community common runtime rpc node
 
 # Tests and benchmarks use public headers only: no other target's src/.

@@ -191,7 +191,7 @@ TEST_F(AuditTamperTest, ReplacedByAnOlderCheckpointNamesTheFirstUncoveredEntry) 
   ledger::LedgerOptions options;
   options.read_only = true;
   ASSERT_OK_AND_ASSIGN(auto log, ledger::Ledger::Open(dir_ + "/db", options));
-  std::vector<ledger::SignedCheckpoint> all = log->Checkpoints(0);
+  ASSERT_OK_AND_ASSIGN(std::vector<ledger::SignedCheckpoint> all, log->Checkpoints(0));
   ASSERT_GT(all.size(), 3u);
   const ledger::SignedCheckpoint& older = all[all.size() / 2];
   WriteFile(export_ + "/" + ledger::kExportCheckpointFile, older.note);

@@ -242,7 +242,7 @@ TEST(CommunityDayTest, SigkilledExchangeLosesNothingAndRunsMissedClearingsOnce) 
     const std::string hub = absl::StrCat("hub-", h);
     ASSERT_GT(hub_acked, 0u) << hub << " acknowledged nothing";
     EXPECT_EQ(store->LastSeq(hub), hub_acked) << hub;
-    std::vector<uint64_t> seqs = store->StoredSeqs(hub);
+    ASSERT_OK_AND_ASSIGN(std::vector<uint64_t> seqs, store->StoredSeqs(hub));
     ASSERT_EQ(seqs.size(), hub_acked) << hub;
     for (uint64_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], i + 1) << hub;
   }

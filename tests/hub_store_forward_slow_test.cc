@@ -141,13 +141,13 @@ TEST_F(StoreForwardTest, ExchangeKilledAndRestartedLosesNothing) {
   const uint64_t acked = buffer->acked_seq();
   ASSERT_GE(acked, caught_up);
   ASSERT_OK_AND_ASSIGN(auto store, telemetry::TelemetryStore::Open(dir_ + "/exchange/telemetry"));
-  const std::vector<uint64_t> seqs = store->StoredSeqs(kHubId);
+  ASSERT_OK_AND_ASSIGN(const std::vector<uint64_t> seqs, store->StoredSeqs(kHubId));
   // Every acknowledged seq is stored, once, with no gaps; the rest (if the
   // hub stopped before their acks) are still buffered at the hub.
   ASSERT_GE(seqs.size(), acked);
   for (uint64_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], i + 1);
   EXPECT_LE(seqs.size(), last);
-  const std::vector<v1::HubReport> pending = buffer->ReadAfter(acked, 100000);
+  ASSERT_OK_AND_ASSIGN(const std::vector<v1::HubReport> pending, buffer->ReadAfter(acked, 100000));
   EXPECT_EQ(pending.size(), last - acked);
   EXPECT_EQ(store->LastSeq(kHubId), seqs.size());
 }

@@ -17,6 +17,10 @@ absl::Status MarketTiming::Validate() const {
     return absl::InvalidArgumentError(
         absl::StrCat("settlement_grace_s ", settlement_grace_s, " must be ≥ 0"));
   }
+  if (stale_after_periods < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stale_after_periods ", stale_after_periods, " must be ≥ 1"));
+  }
   return absl::OkStatus();
 }
 

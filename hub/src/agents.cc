@@ -99,23 +99,23 @@ std::optional<matching::Order> HouseholdAgent::Decide(const HouseholdState& s,
                    std::clamp(r - Permille(spread, strategy_.buy_margin_permille), f, r));
 }
 
+matching::StorageCapacity StorageCapacityOf(const BankSample& bank) {
+  return matching::StorageCapacity{
+      matching::EnergyAboveReserve(bank.soc_pct, bank.soc_reserve_pct, bank.capacity_wh),
+      PowerW(bank.max_discharge_w)};
+}
+
 EnergyWh StorageAgent::SellableWh(const std::vector<BankSample>& banks, int64_t interval_s) {
-  int64_t total = 0;
-  for (const BankSample& b : banks) {
-    const double above =
-        (b.soc_pct - b.soc_reserve_pct) / 100.0 * static_cast<double>(b.capacity_wh);
-    const int64_t energy = above > 0 ? static_cast<int64_t>(above) : 0;
-    const int64_t power = b.max_discharge_w * interval_s / 3600;
-    total += std::min(energy, power);
-  }
-  return EnergyWh(total);
+  std::vector<matching::StorageCapacity> capacities;
+  capacities.reserve(banks.size());
+  for (const BankSample& b : banks) capacities.push_back(StorageCapacityOf(b));
+  return matching::DeliverableEnergy(PowerW(0), capacities, interval_s).value_or(EnergyWh(0));
 }
 
 EnergyWh StorageAgent::BuyableWh(const std::vector<BankSample>& banks, int64_t interval_s) {
   int64_t total = 0;
   for (const BankSample& b : banks) {
-    const double room = (100.0 - b.soc_pct) / 100.0 * static_cast<double>(b.capacity_wh);
-    const int64_t energy = room > 0 ? static_cast<int64_t>(room) : 0;
+    const int64_t energy = matching::EnergyAboveReserve(100, b.soc_pct, b.capacity_wh).value();
     const int64_t power = b.max_charge_w * interval_s / 3600;
     total += std::min(energy, power);
   }

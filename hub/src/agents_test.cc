@@ -79,11 +79,7 @@ TEST(AgentsTest, EveryOrderPassesMatchingValidation) {
       ++orders;
       EXPECT_THAT(matching::ValidateOrder(*o, m.tariff, m.timing, m.now_unix_s), IsOk()) << *o;
       std::vector<matching::StorageCapacity> caps;
-      for (const BankSample& b : ss.banks) {
-        caps.push_back({EnergyWh(static_cast<int64_t>((b.soc_pct - b.soc_reserve_pct) / 100.0 *
-                                                      static_cast<double>(b.capacity_wh))),
-                        PowerW(b.max_discharge_w)});
-      }
+      for (const BankSample& b : ss.banks) caps.push_back(StorageCapacityOf(b));
       ASSERT_OK_AND_ASSIGN(EnergyWh storage_cap,
                            matching::DeliverableEnergy(PowerW(0), caps, m.timing.interval_s));
       EXPECT_THAT(matching::CheckDeliverable(*o, storage_cap, EnergyWh(0)), IsOk()) << *o;
@@ -149,6 +145,28 @@ TEST(AgentsTest, StorageBuysSurplusSellsDeficitKeepsReserveAndNeverLosesACycle) 
   EXPECT_EQ(agent.Decide(s, m)->quantity, EnergyWh(200));
   s.banks = {Bank(19, 40000)};  // below the reserve: nothing to sell
   EXPECT_FALSE(agent.Decide(s, m).has_value());
+}
+
+TEST(AgentsTest, StorageSellsWhatTheExchangeCountsAsDeliverable) {
+  BankSample exact = Bank(60.3, 10'000);  // 4 030 Wh above reserve (not 4 029.999…)
+  BankSample slow = Bank(90, 50'000);     // 35 000 Wh, but 2 kW × 0.25 h = 500 Wh
+  slow.max_discharge_w = 2000;
+  BankSample empty = Bank(10, 50'000);  // below its reserve
+  EXPECT_EQ(StorageCapacityOf(exact).above_reserve, EnergyWh(4030));
+  EXPECT_EQ(StorageCapacityOf(exact).max_discharge, PowerW(20'000));
+  EXPECT_EQ(StorageCapacityOf(empty).above_reserve, EnergyWh(0));
+  EXPECT_EQ(StorageAgent::SellableWh({exact, slow, empty}, 900), EnergyWh(4030 + 500));
+  ASSERT_OK_AND_ASSIGN(
+      EnergyWh deliverable,
+      matching::DeliverableEnergy(
+          PowerW(0), {StorageCapacityOf(exact), StorageCapacityOf(slow), StorageCapacityOf(empty)},
+          900));
+  EXPECT_EQ(StorageAgent::SellableWh({exact, slow, empty}, 900), deliverable);
+  // What DeliverableEnergy refuses (a negative power) is nothing to sell.
+  slow.max_discharge_w = -1;
+  EXPECT_EQ(StorageAgent::SellableWh({exact, slow}, 900), EnergyWh(0));
+  // Room to full is read the same way: 39.7 % of 10 kWh.
+  EXPECT_EQ(StorageAgent::BuyableWh({exact}, 900), EnergyWh(3970));
 }
 
 TEST(AgentsTest, ClearSkyForecastMatchesAClearSimulatedDay) {

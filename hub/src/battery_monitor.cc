@@ -65,12 +65,13 @@ const char* AlarmKindName(AlarmKind kind) {
 }
 
 bool IsHubStale(int64_t last_report_unix_ms, int64_t since_unix_ms, int64_t now_unix_ms,
-                int32_t reporting_period_s, int periods) {
+                int32_t reporting_period_s, int32_t periods) {
   const int64_t from = std::max(last_report_unix_ms, since_unix_ms);
   return now_unix_ms - from > static_cast<int64_t>(periods) * reporting_period_s * 1000;
 }
 
-BatteryMonitor::BatteryMonitor(AlarmConfig config) : config_(std::move(config)) {}
+BatteryMonitor::BatteryMonitor(AlarmConfig config, int32_t stale_after_periods)
+    : config_(std::move(config)), stale_after_periods_(stale_after_periods) {}
 
 void BatteryMonitor::WatchHub(const std::string& hub_id, int32_t reporting_period_s,
                               int64_t now_unix_ms) {
@@ -217,7 +218,7 @@ std::vector<AlarmEvent> BatteryMonitor::Observe(const HubSample& report, int64_t
 std::vector<AlarmEvent> BatteryMonitor::CheckStaleness(int64_t now_unix_ms) {
   std::vector<AlarmEvent> events;
   for (const auto& [hub_id, watch] : hubs_) {
-    const int periods = config_.defaults.stale_periods;
+    const int32_t periods = stale_after_periods_;
     if (!IsHubStale(watch.last_report_unix_ms, watch.since_unix_ms, now_unix_ms,
                     watch.reporting_period_s, periods)) {
       continue;
@@ -246,7 +247,7 @@ bool BatteryMonitor::IsStale(const std::string& hub_id, int64_t now_unix_ms) con
   auto it = hubs_.find(hub_id);
   if (it == hubs_.end()) return true;
   return IsHubStale(it->second.last_report_unix_ms, it->second.since_unix_ms, now_unix_ms,
-                    it->second.reporting_period_s, config_.defaults.stale_periods);
+                    it->second.reporting_period_s, stale_after_periods_);
 }
 
 }  // namespace peergrid::hub

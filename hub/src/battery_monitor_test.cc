@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace peergrid::hub {
@@ -123,6 +124,22 @@ TEST(BatteryMonitorTest, PerBankOverridesAndReserve) {
   EXPECT_EQ(ev[1].alarm.bank_id, "mobile-1");
   EXPECT_EQ(ev[1].alarm.kind, AlarmKind::kSocBelowReserve);
   EXPECT_DOUBLE_EQ(ev[1].alarm.threshold, 30);
+}
+
+TEST(BatteryMonitorTest, StalenessFollowsTheZonesStaleAfterPeriods) {
+  BatteryMonitor m(AlarmConfig{}, /*stale_after_periods=*/5);
+  m.WatchHub("hub-1", 5, 0);
+  EXPECT_TRUE(m.CheckStaleness(15001).empty());  // 3 periods are not 5
+  EXPECT_FALSE(m.IsStale("hub-1", 25000));
+  EXPECT_TRUE(m.CheckStaleness(25000).empty());  // exactly 5 periods: not yet
+  std::vector<AlarmEvent> ev = m.CheckStaleness(25001);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].alarm.kind, AlarmKind::kHubStale);
+  EXPECT_THAT(ev[0].alarm.message, ::testing::HasSubstr("5 periods of 5 s"));
+  EXPECT_DOUBLE_EQ(ev[0].alarm.threshold, 25);
+  EXPECT_TRUE(m.IsStale("hub-1", 25001));
+  EXPECT_TRUE(IsHubStale(0, 0, 25001, 5, 5));
+  EXPECT_FALSE(IsHubStale(0, 0, 25000, 5, 5));
 }
 
 TEST(BatteryMonitorTest, SilentHubGoesStaleAndRecovers) {

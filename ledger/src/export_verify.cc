@@ -1,5 +1,7 @@
 // Offline verification of a ledger export and of KeyRotated entries.
+#include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -21,47 +23,34 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return std::move(ss).str();
 }
 
-uint32_t ReadBigEndian32(const char* p) {
-  auto u = [&](int i) { return uint32_t{static_cast<unsigned char>(p[i])}; };
-  return (u(0) << 24) | (u(1) << 16) | (u(2) << 8) | u(3);
-}
-
 // Reads the entries file record by record, feeding leaf hashes to `builder`
 // and checking KeyRotated entries; `key` starts unknown (nullopt) and ends as
 // the key the last rotation introduced.
 absl::Status CheckEntries(const std::string& path, uint64_t want, RootBuilder* builder,
                           std::optional<VerifierKey>* key, std::vector<uint64_t>* rotations) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
+  if (file == nullptr) return absl::NotFoundError(absl::StrCat("cannot open ", path));
   std::string entry;
   for (uint64_t index = 0;; ++index) {
-    char len_bytes[4];
-    in.read(len_bytes, 4);
-    if (in.gcount() == 0 && in.eof()) {
+    absl::StatusOr<bool> more = ReadEntryRecord(file.get(), &entry);
+    if (more.ok() && !*more) {
       if (index < want) {
         return absl::DataLossError(absl::StrCat("entries: truncated: entry ", index,
                                                 " is missing (checkpoint covers ", want, ")"));
       }
       return absl::OkStatus();
     }
-    if (in.gcount() != 4) {
-      return absl::DataLossError(
-          absl::StrCat("entries: entry ", index, " is truncated inside its length prefix"));
+    if (absl::IsUnavailable(more.status())) {
+      return absl::UnavailableError(absl::StrCat(path, ": ", more.status().message()));
     }
     if (index >= want) {
       return absl::DataLossError(
           absl::StrCat("entries: entry ", index, " is beyond the checkpoint's tree size ", want));
     }
-    uint32_t len = ReadBigEndian32(len_bytes);
-    if (len > kMaxEntryBytes) {
-      return absl::DataLossError(
-          absl::StrCat("entries: entry ", index, " claims ", len, " bytes, over the limit"));
-    }
-    entry.resize(len);
-    in.read(entry.data(), len);
-    if (static_cast<uint64_t>(in.gcount()) != len) {
-      return absl::DataLossError(absl::StrCat("entries: entry ", index, " is truncated (has ",
-                                              in.gcount(), " of ", len, " bytes)"));
+    if (!more.ok()) {
+      return absl::Status(more.status().code(),
+                          absl::StrCat("entries: entry ", index, " ", more.status().message()));
     }
     builder->Append(LeafHash(entry));
     absl::StatusOr<std::optional<KeyRotation>> rotation = ParseKeyRotation(entry);
@@ -83,14 +72,6 @@ absl::Status CheckEntries(const std::string& path, uint64_t want, RootBuilder* b
 }
 
 }  // namespace
-
-void AppendEntryRecord(absl::string_view entry, std::string* out) {
-  uint32_t len = static_cast<uint32_t>(entry.size());
-  char b[4] = {static_cast<char>(len >> 24), static_cast<char>(len >> 16),
-               static_cast<char>(len >> 8), static_cast<char>(len)};
-  out->append(b, 4);
-  out->append(entry.data(), entry.size());
-}
 
 std::string KeyRotationMessage(absl::string_view old_c2sp, absl::string_view new_c2sp) {
   return absl::StrCat("peergrid key rotation\n", old_c2sp, "\n", new_c2sp, "\n");

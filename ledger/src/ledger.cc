@@ -6,6 +6,8 @@
 #include "ledger_store.h"
 #include "peergrid/common/status.h"
 #include "peergrid/ledger/export_format.h"
+#include "peergrid/storage/key_codec.h"
+#include "peergrid/storage/rocks_status.h"
 #include "rocksdb/write_batch.h"
 
 namespace peergrid::ledger {
@@ -100,12 +102,12 @@ absl::Status LedgerImpl::WriteGroup(const std::vector<Writer*>& group, size_t en
     }
   }
   batch.Put(store::Key(store::kNodes, first), nodes);
-  batch.Put(store::kSizeKey, store::BigEndian64(index));
+  batch.Put(store::kSizeKey, storage::BigEndian64(index));
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
   absl::Status status =
-      store::FromRocks(db_->Write(write_options, &batch),
-                       absl::StrCat("writing entries [", first, ", ", index, ")"));
+      storage::FromRocks(db_->Write(write_options, &batch),
+                         absl::StrCat("writing entries [", first, ", ", index, ")"));
   if (!status.ok()) {
     tree_.Truncate(first);
     return absl::UnavailableError(
@@ -132,7 +134,7 @@ absl::StatusOr<std::string> LedgerImpl::GetEntry(uint64_t index) const {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), store::Key(store::kEntry, index), &value);
   if (s.IsNotFound()) return absl::DataLossError(absl::StrCat("entry ", index, " is missing"));
-  PEERGRID_RETURN_IF_ERROR(store::FromRocks(s, absl::StrCat("reading entry ", index)));
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(s, absl::StrCat("reading entry ", index)));
   return value;
 }
 
@@ -149,12 +151,12 @@ absl::StatusOr<std::vector<std::string>> LedgerImpl::GetEntries(uint64_t start,
   uint64_t index = start;
   for (it->Seek(store::Key(store::kEntry, start)); index < end && it->Valid(); it->Next()) {
     uint64_t got = 0;
-    if (!store::ParseKey(store::View(it->key()), store::kEntry, &got) || got != index) break;
+    if (!store::ParseKey(storage::View(it->key()), store::kEntry, &got) || got != index) break;
     out.emplace_back(it->value().data(), it->value().size());
     ++index;
   }
   PEERGRID_RETURN_IF_ERROR(
-      store::FromRocks(it->status(), absl::StrCat("reading entries from ", index)));
+      storage::FromRocks(it->status(), absl::StrCat("reading entries from ", index)));
   if (index < end) return absl::DataLossError(absl::StrCat("entry ", index, " is missing"));
   return out;
 }

@@ -13,6 +13,7 @@
 #include "ledger_store.h"
 #include "peergrid/ledger/export_format.h"
 #include "peergrid/ledger/ledger.h"
+#include "peergrid/storage/key_codec.h"
 #include "peergrid/testing/paths.h"
 #include "peergrid/testing/status_matchers.h"
 #include "rocksdb/db.h"
@@ -169,6 +170,32 @@ TEST(LedgerCorruptionTest, TamperedCheckpointIsRefused) {
                        AllOf(HasSubstr("checkpoint at size 40"), HasSubstr("does not verify"))));
 }
 
+TEST(LedgerCorruptionTest, AnUnparsableEarlierCheckpointIsDataLossNotSkipped) {
+  std::string dir = MakeLedger("corrupt_listed_checkpoint");
+  // Open verifies only the latest checkpoint (40); the one at 20 is listed.
+  Tamper(dir, [](rocksdb::DB* db) {
+    Put(db, store::Key(store::kCheckpoint, 20), "not a checkpoint note");
+  });
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(dir, Options()));
+  EXPECT_THAT(ledger->Checkpoints(0),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("stored checkpoint at size 20 does not parse")));
+  EXPECT_THAT(ledger->CheckpointAt(20),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("stored checkpoint at size 20 does not parse")));
+  // Past the damage the listing works; the full verification names it too.
+  EXPECT_THAT(ledger->Checkpoints(20), IsOk());
+  EXPECT_THAT(ledger->VerifyAll(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("size 20")));
+}
+
+TEST(LedgerCorruptionTest, ATreeSizeOfTheWrongLengthIsDataLoss) {
+  std::string dir = MakeLedger("corrupt_size_key");
+  Tamper(dir, [](rocksdb::DB* db) { Put(db, store::kSizeKey, "short"); });
+  EXPECT_THAT(Ledger::Open(dir, Options()),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       AllOf(HasSubstr("stored tree size (key m:size)"), HasSubstr("5 bytes"))));
+}
+
 TEST(LedgerCorruptionTest, LostTailBelowCheckpointNamesIndex) {
   std::string dir = MakeLedger("corrupt_tail");
   Tamper(dir, [](rocksdb::DB* db) {
@@ -176,7 +203,7 @@ TEST(LedgerCorruptionTest, LostTailBelowCheckpointNamesIndex) {
       ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), store::Key(store::kEntry, i)).ok());
     }
     ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), store::Key(store::kNodes, 36)).ok());
-    Put(db, store::kSizeKey, store::BigEndian64(36));
+    Put(db, store::kSizeKey, storage::BigEndian64(36));
   });
   EXPECT_THAT(Ledger::Open(dir, Options()).status(),
               StatusIs(absl::StatusCode::kDataLoss,

@@ -41,7 +41,8 @@ class LedgerImpl final : public Ledger {
   absl::StatusOr<SignedCheckpoint> Checkpoint() override;
   absl::StatusOr<SignedCheckpoint> LatestCheckpoint() const override;
   absl::StatusOr<SignedCheckpoint> CheckpointAt(uint64_t tree_size) const override;
-  std::vector<SignedCheckpoint> Checkpoints(uint64_t after_size, size_t limit) const override;
+  absl::StatusOr<std::vector<SignedCheckpoint>> Checkpoints(uint64_t after_size,
+                                                            size_t limit) const override;
   const std::string& origin() const override { return origin_; }
   const VerifierKey& verifier_key() const override;
   absl::StatusOr<VerifierKey> VerifierKeyAt(uint64_t tree_size) const override;

@@ -9,6 +9,8 @@
 #include "ledger_store.h"
 #include "peergrid/common/status.h"
 #include "peergrid/ledger/export_format.h"
+#include "peergrid/storage/key_codec.h"
+#include "peergrid/storage/rocks_status.h"
 #include "rocksdb/write_batch.h"
 
 namespace peergrid::ledger {
@@ -58,7 +60,7 @@ absl::Status LedgerImpl::OpenDb() {
     return absl::FailedPreconditionError(
         absl::StrCat("ledger ", dir_, " is open elsewhere (", s.ToString(), ")"));
   }
-  return store::FromRocks(s, absl::StrCat("opening ledger ", dir_));
+  return storage::FromRocks(s, absl::StrCat("opening ledger ", dir_));
 }
 
 absl::Status LedgerImpl::LoadMeta() {
@@ -72,7 +74,7 @@ absl::Status LedgerImpl::LoadMeta() {
     }
     origin_ = options_.origin;
   } else {
-    PEERGRID_RETURN_IF_ERROR(store::FromRocks(s, "reading the ledger origin"));
+    PEERGRID_RETURN_IF_ERROR(storage::FromRocks(s, "reading the ledger origin"));
     origin_ = value;
     if (!options_.origin.empty() && options_.origin != origin_) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -81,9 +83,13 @@ absl::Status LedgerImpl::LoadMeta() {
   }
   s = db_->Get(rocksdb::ReadOptions(), store::kSizeKey, &value);
   if (s.IsNotFound()) return absl::OkStatus();
-  PEERGRID_RETURN_IF_ERROR(store::FromRocks(s, "reading the tree size"));
-  if (value.size() != 8) return absl::DataLossError("stored tree size is not 8 bytes");
-  committed_.store(store::ReadBigEndian64(value));
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(s, "reading the tree size"));
+  absl::StatusOr<uint64_t> size = storage::DecodeBigEndian64(value);
+  if (!size.ok()) {
+    return absl::DataLossError(absl::StrCat("stored tree size (key ", store::kSizeKey,
+                                            ") is not 8 bytes: ", size.status().message()));
+  }
+  committed_.store(*size);
   return absl::OkStatus();
 }
 
@@ -93,15 +99,15 @@ absl::Status LedgerImpl::SetUpKey() {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
     for (it->Seek(store::Key(store::kKeyHistory, 0)); it->Valid(); it->Next()) {
       uint64_t from = 0;
-      if (!store::ParseKey(store::View(it->key()), store::kKeyHistory, &from)) break;
-      absl::StatusOr<VerifierKey> key = VerifierKey::Parse(store::View(it->value()));
+      if (!store::ParseKey(storage::View(it->key()), store::kKeyHistory, &from)) break;
+      absl::StatusOr<VerifierKey> key = VerifierKey::Parse(storage::View(it->value()));
       if (!key.ok()) {
         return absl::DataLossError(
             absl::StrCat("stored key for sizes from ", from, ": ", key.status().message()));
       }
       keys_.emplace(from, *std::move(key));
     }
-    PEERGRID_RETURN_IF_ERROR(store::FromRocks(it->status(), "reading the key history"));
+    PEERGRID_RETURN_IF_ERROR(storage::FromRocks(it->status(), "reading the key history"));
   }
   absl::MutexLock sign_lock(&sign_mu_);  // lock order: sign_mu_, then keys_mu_
   absl::MutexLock keys_lock(&keys_mu_);
@@ -130,7 +136,7 @@ absl::Status LedgerImpl::SetUpKey() {
     rocksdb::WriteOptions write_options;
     write_options.sync = true;
     PEERGRID_RETURN_IF_ERROR(
-        store::FromRocks(db_->Write(write_options, &batch), "writing the log key"));
+        storage::FromRocks(db_->Write(write_options, &batch), "writing the log key"));
     keys_.emplace(0, signer_->verifier());
     return absl::OkStatus();
   }
@@ -166,20 +172,20 @@ absl::Status LedgerImpl::RebuildTree() {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options));
   for (it->Seek(store::Key(store::kEntry, 0)); it->Valid(); it->Next()) {
     uint64_t got = 0;
-    if (!store::ParseKey(store::View(it->key()), store::kEntry, &got)) break;
+    if (!store::ParseKey(storage::View(it->key()), store::kEntry, &got)) break;
     if (got >= size) {
       return absl::DataLossError(
           absl::StrCat("entry ", got, " is stored beyond the tree size ", size));
     }
     if (got != index) return absl::DataLossError(absl::StrCat("entry ", index, " is missing"));
-    chunk.push_back(LeafHash(store::View(it->value())));
+    chunk.push_back(LeafHash(storage::View(it->value())));
     ++index;
     if (chunk.size() == kRebuildChunk) {
       tree_.Append(chunk, nullptr);
       chunk.clear();
     }
   }
-  PEERGRID_RETURN_IF_ERROR(store::FromRocks(it->status(), absl::StrCat("reading entry ", index)));
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(it->status(), absl::StrCat("reading entry ", index)));
   tree_.Append(chunk, nullptr);
   if (index < size) {
     return absl::DataLossError(absl::StrCat("entry ", index, " is missing (tree size ", size, ")"));
@@ -193,12 +199,12 @@ absl::Status LedgerImpl::CheckNodes() {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(store::Key(store::kNodes, 0)); it->Valid(); it->Next()) {
     uint64_t first = 0;
-    if (!store::ParseKey(store::View(it->key()), store::kNodes, &first)) break;
+    if (!store::ParseKey(storage::View(it->key()), store::kNodes, &first)) break;
     if (first != next) {
       return absl::DataLossError(
           absl::StrCat("merkle nodes of entry ", std::min(first, next), " are missing"));
     }
-    absl::string_view record = store::View(it->value());
+    absl::string_view record = storage::View(it->value());
     bool packed_ok = true;
     uint64_t end = tree_.FirstMismatch(first, record, &packed_ok);
     if (!packed_ok) {
@@ -215,7 +221,7 @@ absl::Status LedgerImpl::CheckNodes() {
     }
     next = record_end;
   }
-  PEERGRID_RETURN_IF_ERROR(store::FromRocks(it->status(), "reading merkle nodes"));
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(it->status(), "reading merkle nodes"));
   if (next != size) {
     return absl::DataLossError(absl::StrCat("merkle nodes of entry ", next, " are missing"));
   }
@@ -254,8 +260,8 @@ absl::Status LedgerImpl::CheckLatestCheckpoint() {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   it->SeekForPrev(store::Key(store::kCheckpoint, UINT64_MAX));
   uint64_t size = 0;
-  if (!it->Valid() || !store::ParseKey(store::View(it->key()), store::kCheckpoint, &size)) {
-    return store::FromRocks(it->status(), "reading the latest checkpoint");
+  if (!it->Valid() || !store::ParseKey(storage::View(it->key()), store::kCheckpoint, &size)) {
+    return storage::FromRocks(it->status(), "reading the latest checkpoint");
   }
   PEERGRID_ASSIGN_OR_RETURN(SignedCheckpoint cp,
                             ParseStoredCheckpoint(size, it->value().ToString()));

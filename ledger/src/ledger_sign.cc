@@ -6,8 +6,24 @@
 #include "ledger_store.h"
 #include "peergrid/common/status.h"
 #include "peergrid/ledger/export_format.h"
+#include "peergrid/storage/rocks_status.h"
 
 namespace peergrid::ledger {
+namespace {
+
+// Parses the note stored at `tree_size` without verifying it (listings);
+// DataLoss when it does not parse.
+absl::StatusOr<SignedCheckpoint> ParseStoredNote(uint64_t tree_size, std::string note) {
+  absl::StatusOr<ledger::Checkpoint> cp =
+      ParseCheckpointText(note.substr(0, note.find("\n\n") + 1));
+  if (!cp.ok()) {
+    return absl::DataLossError(absl::StrCat("stored checkpoint at size ", tree_size,
+                                            " does not parse: ", cp.status().message()));
+  }
+  return SignedCheckpoint{*std::move(cp), std::move(note)};
+}
+
+}  // namespace
 
 const VerifierKey& LedgerImpl::verifier_key() const {
   absl::MutexLock lock(&keys_mu_);
@@ -51,7 +67,7 @@ absl::Status LedgerImpl::CheckAgainstTree(const SignedCheckpoint& cp) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->SeekForPrev(store::Key(store::kCheckpoint, want - 1)); it->Valid(); it->Prev()) {
     uint64_t at = 0;
-    if (!store::ParseKey(store::View(it->key()), store::kCheckpoint, &at)) break;
+    if (!store::ParseKey(storage::View(it->key()), store::kCheckpoint, &at)) break;
     absl::StatusOr<SignedCheckpoint> earlier = ParseStoredCheckpoint(at, it->value().ToString());
     absl::StatusOr<Hash> earlier_root = tree_.Root(at);
     if (earlier.ok() && earlier_root.ok() && *earlier_root == earlier->checkpoint.root) {
@@ -92,8 +108,8 @@ absl::StatusOr<SignedCheckpoint> LedgerImpl::CheckpointLocked() {
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
   PEERGRID_RETURN_IF_ERROR(
-      store::FromRocks(db_->Put(write_options, store::Key(store::kCheckpoint, size), note),
-                       absl::StrCat("storing the checkpoint at size ", size)));
+      storage::FromRocks(db_->Put(write_options, store::Key(store::kCheckpoint, size), note),
+                         absl::StrCat("storing the checkpoint at size ", size)));
   latest_ = SignedCheckpoint{std::move(cp), std::move(note)};
   stat_checkpoints_.fetch_add(1, std::memory_order_relaxed);
   return *latest_;
@@ -113,26 +129,24 @@ absl::StatusOr<SignedCheckpoint> LedgerImpl::CheckpointAt(uint64_t tree_size) co
     return absl::NotFoundError(absl::StrCat("no checkpoint was signed at size ", tree_size));
   }
   PEERGRID_RETURN_IF_ERROR(
-      store::FromRocks(s, absl::StrCat("reading the checkpoint at size ", tree_size)));
-  PEERGRID_ASSIGN_OR_RETURN(ledger::Checkpoint cp,
-                            ParseCheckpointText(note.substr(0, note.find("\n\n") + 1)));
-  return SignedCheckpoint{std::move(cp), std::move(note)};
+      storage::FromRocks(s, absl::StrCat("reading the checkpoint at size ", tree_size)));
+  return ParseStoredNote(tree_size, std::move(note));
 }
 
-std::vector<SignedCheckpoint> LedgerImpl::Checkpoints(uint64_t after_size, size_t limit) const {
+absl::StatusOr<std::vector<SignedCheckpoint>> LedgerImpl::Checkpoints(uint64_t after_size,
+                                                                      size_t limit) const {
   std::vector<SignedCheckpoint> out;
   if (after_size == UINT64_MAX) return out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(store::Key(store::kCheckpoint, after_size + 1)); it->Valid() && out.size() < limit;
        it->Next()) {
     uint64_t size = 0;
-    if (!store::ParseKey(store::View(it->key()), store::kCheckpoint, &size)) break;
-    std::string note = it->value().ToString();
-    absl::StatusOr<ledger::Checkpoint> cp =
-        ParseCheckpointText(note.substr(0, note.find("\n\n") + 1));
-    if (!cp.ok()) break;  // VerifyAll reports it; a listing stops at damage
-    out.push_back(SignedCheckpoint{*std::move(cp), std::move(note)});
+    if (!store::ParseKey(storage::View(it->key()), store::kCheckpoint, &size)) break;
+    PEERGRID_ASSIGN_OR_RETURN(SignedCheckpoint cp, ParseStoredNote(size, it->value().ToString()));
+    out.push_back(std::move(cp));
   }
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(
+      it->status(), absl::StrCat("reading the checkpoints after size ", after_size)));
   return out;
 }
 
@@ -174,10 +188,10 @@ absl::Status LedgerImpl::VerifyAll() const {
   uint64_t index = 0;
   for (it->Seek(store::Key(store::kEntry, 0)); it->Valid() && index < size; it->Next(), ++index) {
     uint64_t got = 0;
-    if (!store::ParseKey(store::View(it->key()), store::kEntry, &got) || got != index) {
+    if (!store::ParseKey(storage::View(it->key()), store::kEntry, &got) || got != index) {
       return absl::DataLossError(absl::StrCat("entry ", index, " is missing"));
     }
-    absl::string_view entry = store::View(it->value());
+    absl::string_view entry = storage::View(it->value());
     PEERGRID_ASSIGN_OR_RETURN(Hash leaf, tree_.Leaf(index));
     if (LeafHash(entry) != leaf) {
       return absl::DataLossError(
@@ -193,18 +207,18 @@ absl::Status LedgerImpl::VerifyAll() const {
                                               " a key rotation, unlike the key history"));
     }
   }
-  PEERGRID_RETURN_IF_ERROR(store::FromRocks(it->status(), absl::StrCat("reading entry ", index)));
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(it->status(), absl::StrCat("reading entry ", index)));
   if (index < size) return absl::DataLossError(absl::StrCat("entry ", index, " is missing"));
   PEERGRID_RETURN_IF_ERROR(CheckKeyHistoryEntries());
   // Every checkpoint verifies with the key in force and matches the tree.
   for (it->Seek(store::Key(store::kCheckpoint, 0)); it->Valid(); it->Next()) {
     uint64_t at = 0;
-    if (!store::ParseKey(store::View(it->key()), store::kCheckpoint, &at)) break;
+    if (!store::ParseKey(storage::View(it->key()), store::kCheckpoint, &at)) break;
     PEERGRID_ASSIGN_OR_RETURN(SignedCheckpoint cp,
                               ParseStoredCheckpoint(at, it->value().ToString()));
     PEERGRID_RETURN_IF_ERROR(CheckAgainstTree(cp));
   }
-  return store::FromRocks(it->status(), "reading checkpoints");
+  return storage::FromRocks(it->status(), "reading checkpoints");
 }
 
 }  // namespace peergrid::ledger

@@ -12,6 +12,9 @@
 //   "m:size"         -> tree size (8 bytes, big-endian)
 //   "m:origin"       -> the log's origin
 //
+// The integer codecs and the rocksdb::Status conversion are the shared ones of
+// peergrid/storage/ (key_codec.h, rocks_status.h).
+//
 // Thread-safety: pure functions.
 #ifndef PEERGRID_LEDGER_SRC_LEDGER_STORE_H_
 #define PEERGRID_LEDGER_SRC_LEDGER_STORE_H_
@@ -19,11 +22,8 @@
 #include <cstdint>
 #include <string>
 
-#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "rocksdb/options.h"
-#include "rocksdb/slice.h"
-#include "rocksdb/status.h"
 
 namespace peergrid::ledger::store {
 
@@ -34,20 +34,10 @@ inline constexpr char kKeyHistory = 'k';
 inline constexpr char kSizeKey[] = "m:size";
 inline constexpr char kOriginKey[] = "m:origin";
 
-// Views a RocksDB slice as an absl::string_view (Debian's Abseil has its own).
-inline absl::string_view View(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
-
-std::string BigEndian64(uint64_t v);
-uint64_t ReadBigEndian64(absl::string_view b);  // b.size() == 8
-// Returns kind followed by BigEndian64(n).
+// Returns kind followed by the big-endian n (storage::KeyU64).
 std::string Key(char kind, uint64_t n);
 // Parses a Key(kind, n); false when `key` is not of that kind and shape.
 bool ParseKey(absl::string_view key, char kind, uint64_t* n);
-
-// Converts a RocksDB status: Corruption -> DataLoss, IOError/Busy/TryAgain
-// -> Unavailable, NotFound -> NotFound, others -> Internal; `what` says
-// what was being done.
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what);
 
 // The safe settings (WAL on, paranoid checks, tolerate only a torn WAL tail,
 // WALs tracked in the MANIFEST).

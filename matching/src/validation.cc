@@ -1,6 +1,7 @@
 #include "peergrid/matching/validation.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -37,6 +38,16 @@ absl::Status CheckIntervalTiming(const Order& order, const MarketTiming& timing,
                                                    " s horizon (now ", now_unix_s, ")"));
   }
   return absl::OkStatus();
+}
+
+// 100 % in steps of 0.001 %.
+constexpr int64_t kFullMilliPct = 100'000;
+
+// Returns `pct` in 0.001 % steps, rounded to nearest, clamped to [0, 100 %].
+int64_t MilliPercent(double pct) {
+  if (!(pct > 0)) return 0;  // also NaN
+  if (pct >= 100) return kFullMilliPct;
+  return std::llround(pct * 1000.0);
 }
 
 }  // namespace
@@ -87,6 +98,17 @@ absl::Status CheckOneSide(const Order& order, absl::Span<const Order> existing) 
                      " (one side per participant per interval)"));
   }
   return absl::OkStatus();
+}
+
+EnergyWh EnergyAboveReserve(double soc_pct, double reserve_pct, int64_t capacity_wh) {
+  if (capacity_wh <= 0) return EnergyWh(0);
+  const int64_t above = MilliPercent(soc_pct) - MilliPercent(reserve_pct);
+  if (above <= 0) return EnergyWh(0);
+  // ⌊capacity × above / 100 000⌋ without overflow (above ≤ 100 000): the
+  // quotient part is exact, the remainder part is below 10^10.
+  const int64_t whole = capacity_wh / kFullMilliPct;
+  const int64_t rest = capacity_wh % kFullMilliPct;
+  return EnergyWh(whole * above + rest * above / kFullMilliPct);
 }
 
 absl::StatusOr<EnergyWh> DeliverableEnergy(PowerW pv_nameplate,

@@ -1,5 +1,7 @@
 #include "peergrid/matching/validation.h"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -166,6 +168,50 @@ TEST(DeliverableEnergyTest, RejectsNegativeInputsAndOverflow) {
   std::vector<StorageCapacity> fast = {{EnergyWh(10), PowerW(std::numeric_limits<int64_t>::max())}};
   EXPECT_THAT(DeliverableEnergy(PowerW(0), fast, 900),
               StatusIs(absl::StatusCode::kOutOfRange, ::testing::_));
+}
+
+TEST(EnergyAboveReserveTest, IsTheFlooredShareOfCapacityAboveTheReserve) {
+  EXPECT_EQ(EnergyAboveReserve(60, 20, 100'000), EnergyWh(40'000));
+  EXPECT_EQ(EnergyAboveReserve(100, 0, 13'500), EnergyWh(13'500));
+  // 999 Wh × 50.05 % = 499.9995 Wh: floored, never rounded up.
+  EXPECT_EQ(EnergyAboveReserve(50.05, 0, 999), EnergyWh(499));
+  // 1 Wh needs 0.001 % of a 100 kWh bank.
+  EXPECT_EQ(EnergyAboveReserve(20.001, 20, 100'000), EnergyWh(1));
+}
+
+TEST(EnergyAboveReserveTest, AtOrBelowTheReserveOrWithoutCapacityIsZero) {
+  EXPECT_EQ(EnergyAboveReserve(20, 20, 100'000), EnergyWh(0));
+  EXPECT_EQ(EnergyAboveReserve(19.999, 20, 100'000), EnergyWh(0));
+  EXPECT_EQ(EnergyAboveReserve(5, 30, 100'000), EnergyWh(0));
+  EXPECT_EQ(EnergyAboveReserve(80, 20, 0), EnergyWh(0));
+  EXPECT_EQ(EnergyAboveReserve(80, 20, -5'000), EnergyWh(0));
+  EXPECT_EQ(EnergyAboveReserve(std::nan(""), 20, 100'000), EnergyWh(0));
+  EXPECT_EQ(EnergyAboveReserve(-10, 0, 100'000), EnergyWh(0));
+}
+
+TEST(EnergyAboveReserveTest, ReadsPercentagesToAThousandthWithoutDoubleDrift) {
+  // (60.3 − 20) / 100 × 10 000 is 4029.999… in doubles; the exact answer is 4030.
+  EXPECT_EQ(EnergyAboveReserve(60.3, 20, 10'000), EnergyWh(4030));
+  EXPECT_EQ(EnergyAboveReserve(20.02, 20, 10'000), EnergyWh(2));
+  // Below a thousandth of a percent rounds to the nearest thousandth.
+  EXPECT_EQ(EnergyAboveReserve(20.0004, 20, 100'000), EnergyWh(0));
+  EXPECT_EQ(EnergyAboveReserve(20.0006, 20, 100'000), EnergyWh(1));
+  // Every SoC with two decimals over a whole reserve gives the exact floor,
+  // computed here in integers.
+  for (int64_t capacity : {999, 10'000, 30'000, 50'000, 100'000}) {
+    for (int hundredths = 0; hundredths <= 10'000; ++hundredths) {
+      const int64_t exact = capacity * std::max(0, hundredths - 2000) / 10'000;
+      ASSERT_EQ(EnergyAboveReserve(hundredths / 100.0, 20, capacity), EnergyWh(exact))
+          << hundredths / 100.0 << " % of " << capacity << " Wh";
+    }
+  }
+}
+
+TEST(EnergyAboveReserveTest, ClampsPercentagesAndNeverOverflows) {
+  EXPECT_EQ(EnergyAboveReserve(150, 20, 1000), EnergyWh(800));  // SoC read as 100 %
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(EnergyAboveReserve(100, 0, max), EnergyWh(max));
+  EXPECT_EQ(EnergyAboveReserve(50, 0, max), EnergyWh(max / 2));
 }
 
 TEST(CheckDeliverableTest, RejectsSellsAboveRemainingCapacity) {

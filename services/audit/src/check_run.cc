@@ -111,33 +111,25 @@ absl::StatusOr<AuditReport> AuditExport(const std::string& dir, const ledger::Ve
   std::setvbuf(file.get(), nullptr, _IOFBF, kReadBufferBytes);
   std::string entry;
   for (uint64_t index = 0;; ++index) {
-    unsigned char len[4];
-    const size_t got = std::fread(len, 1, 4, file.get());
-    if (got == 0 && std::feof(file.get())) break;
+    absl::StatusOr<bool> more = ledger::ReadEntryRecord(file.get(), &entry);
+    if (more.ok() && !*more) break;
+    if (absl::IsUnavailable(more.status())) {
+      return absl::UnavailableError(absl::StrCat("cannot read ", path));
+    }
     if (index >= want) {
       report.Fail(AuditCheck::kTree, index,
                   absl::StrCat("entry ", index, " is beyond the checkpoint's tree size ", want,
                                ": the export holds entries no checkpoint covers"));
       break;
     }
-    const uint32_t n = (uint32_t{len[0]} << 24) | (uint32_t{len[1]} << 16) |
-                       (uint32_t{len[2]} << 8) | uint32_t{len[3]};
-    if (got != 4 || n > ledger::kMaxEntryBytes) {
+    if (!more.ok()) {
       report.Fail(AuditCheck::kEntryFormat, index,
-                  got != 4 ? "the entries file ends inside this entry's length"
-                           : absl::StrCat("length ", n, " is over the limit"));
-      break;
-    }
-    entry.resize(n);
-    if (std::fread(entry.data(), 1, n, file.get()) != n) {
-      report.Fail(AuditCheck::kEntryFormat, index,
-                  absl::StrCat("the entries file ends inside this entry's ", n, " bytes"));
+                  absl::StrCat("this entry ", more.status().message()));
       break;
     }
     pipeline.Feed(index, entry);
     pipeline.Progress(want == UINT64_MAX ? 0 : want);
   }
-  if (std::ferror(file.get())) return absl::UnavailableError(absl::StrCat("cannot read ", path));
   pipeline.Progress(want == UINT64_MAX ? 0 : want, /*force=*/true);
   PEERGRID_RETURN_IF_ERROR(pipeline.Finish());
   return report;

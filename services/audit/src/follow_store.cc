@@ -24,20 +24,14 @@ std::string Path(const std::string& dir, absl::string_view name) {
   return absl::StrCat(dir, "/", name);
 }
 
-// Reads one length-prefixed record; false at a clean end of file.
-absl::StatusOr<bool> ReadRecord(std::FILE* f, const std::string& path, std::string* out) {
-  unsigned char len[4];
-  const size_t got = std::fread(len, 1, 4, f);
-  if (got == 0) return false;
-  if (got != 4) return absl::DataLossError(absl::StrCat(path, " ends inside a length"));
-  const uint32_t n = (uint32_t{len[0]} << 24) | (uint32_t{len[1]} << 16) | (uint32_t{len[2]} << 8) |
-                     uint32_t{len[3]};
-  if (n > ledger::kMaxEntryBytes) return absl::DataLossError(absl::StrCat(path, ": bad length"));
-  out->resize(n);
-  if (std::fread(out->data(), 1, n, f) != n) {
-    return absl::DataLossError(absl::StrCat(path, " ends inside a record"));
-  }
-  return true;
+// Reads record `index` of `path` (ledger::ReadEntryRecord); false at a clean
+// end of file; errors name the file and the record.
+absl::StatusOr<bool> ReadRecord(std::FILE* f, const std::string& path, uint64_t index,
+                                std::string* out) {
+  absl::StatusOr<bool> more = ledger::ReadEntryRecord(f, out);
+  if (more.ok()) return more;
+  return absl::Status(more.status().code(),
+                      absl::StrCat(path, ": record ", index, " ", more.status().message()));
 }
 
 absl::Status Sync(std::FILE* f, const std::string& path) {
@@ -123,7 +117,9 @@ absl::StatusOr<MirrorStore> MirrorStore::Open(
   if (std::FILE* f = std::fopen(history.c_str(), "rb")) {
     std::string note;
     absl::StatusOr<bool> more;
-    while ((more = ReadRecord(f, history, &note)).ok() && *more) {
+    // A torn last record (a crash inside Commit, before the state file moved)
+    // ends the history: what it held is not yet verified.
+    for (uint64_t i = 0; (more = ReadRecord(f, history, i, &note)).ok() && *more; ++i) {
       absl::StatusOr<ledger::Checkpoint> cp = UnverifiedCheckpoint(note);
       if (cp.ok() && cp->tree_size <= size) on_checkpoint(note);
     }
@@ -137,7 +133,7 @@ absl::StatusOr<MirrorStore> MirrorStore::Open(
   MirrorStore store(dir, anchor.ToString(), f, size, 0);
   std::string entry;
   for (uint64_t i = 0; i < size; ++i) {
-    PEERGRID_ASSIGN_OR_RETURN(bool got, ReadRecord(f, path, &entry));
+    PEERGRID_ASSIGN_OR_RETURN(bool got, ReadRecord(f, path, i, &entry));
     if (!got) {
       return absl::DataLossError(absl::StrCat(path, " holds ", i, " entries but ", kStateFile,
                                               " says ", size, " are verified"));

@@ -57,7 +57,7 @@ absl::Status VerifyExportDir(const std::string& out) {
 absl::Status VerifyDataDir(const std::string& dir) {
   PEERGRID_ASSIGN_OR_RETURN(auto log, OpenReadOnly(dir));  // re-hashes every entry
   PEERGRID_RETURN_IF_ERROR(log->VerifyAll());
-  std::vector<ledger::SignedCheckpoint> all = log->Checkpoints(0);
+  PEERGRID_ASSIGN_OR_RETURN(std::vector<ledger::SignedCheckpoint> all, log->Checkpoints(0));
   std::cout << "ok: " << log->origin() << " has " << log->Size() << " entries; " << all.size()
             << " signed checkpoint(s) verify";
   if (!all.empty()) {

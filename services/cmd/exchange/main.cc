@@ -17,6 +17,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
 #include "peergrid/common/clock.h"
+#include "peergrid/common/market_time.h"
 #include "peergrid/runtime/json_log.h"
 #include "peergrid/runtime/toml_flags.h"
 #include "peergrid/server/exchange_daemon.h"
@@ -33,6 +34,9 @@ ABSL_FLAG(std::string, origin, "", "ledger checkpoint origin (default peergrid/<
 ABSL_FLAG(int64_t, interval_s, 900, "delivery interval length, seconds");
 ABSL_FLAG(int64_t, gate_lead_s, 300, "gate closure lead before an interval starts, seconds");
 ABSL_FLAG(int64_t, settlement_grace_s, 900, "grace for late meter data before settling, seconds");
+ABSL_FLAG(int32_t, stale_after_periods, peergrid::MarketTiming().stale_after_periods,
+          "a hub is stale (its sellers cannot sell, HUB_STALE) after this many reporting "
+          "periods without a report");
 ABSL_FLAG(double, checkpoint_every_s, 1.0, "sign a checkpoint this often while entries arrive");
 ABSL_FLAG(int32_t, max_message_bytes, 4 << 20, "largest gRPC message accepted, bytes");
 ABSL_FLAG(bool, require_signed_orders, false,
@@ -87,6 +91,7 @@ int main(int argc, char** argv) {
   flags.timing.interval_s = absl::GetFlag(FLAGS_interval_s);
   flags.timing.gate_lead_s = absl::GetFlag(FLAGS_gate_lead_s);
   flags.timing.settlement_grace_s = absl::GetFlag(FLAGS_settlement_grace_s);
+  flags.timing.stale_after_periods = absl::GetFlag(FLAGS_stale_after_periods);
   flags.checkpoint_every_s = absl::GetFlag(FLAGS_checkpoint_every_s);
   flags.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   flags.require_signed_orders = absl::GetFlag(FLAGS_require_signed_orders);

@@ -145,4 +145,10 @@ hub::HubSample FromProto(const v1::HubReport& in) {
   return s;
 }
 
+matching::StorageCapacity ToStorageCapacity(const v1::BatteryBankReading& in) {
+  return matching::StorageCapacity{
+      matching::EnergyAboveReserve(in.soc_pct(), in.soc_reserve_pct(), in.capacity_wh()),
+      PowerW(in.max_discharge_w())};
+}
+
 }  // namespace peergrid::convert

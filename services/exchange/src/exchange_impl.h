@@ -93,8 +93,9 @@ class ExchangeImpl final : public Exchange {
   void AnswerLoop();
   static void Answer(CommittedOrders committed);
   // `signature` is CheckSignature's verdict, when it was known before the
-  // lock was taken.
-  absl::Status ValidateSubmitLocked(const v1::SubmitOrderRequest& request, int64_t now_s,
+  // lock was taken. `now_ms`: the gate is judged by its second, the seller's
+  // hub staleness by the millisecond (as the telemetry store judges it).
+  absl::Status ValidateSubmitLocked(const v1::SubmitOrderRequest& request, int64_t now_ms,
                                     const std::optional<absl::Status>& signature)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckSellerCapacityLocked(const v1::Order& order, const v1::Participant& seller,

@@ -10,6 +10,7 @@
 #include "exchange_impl.h"
 #include "exchange_state.h"
 #include "peergrid/common/status.h"
+#include "peergrid/convert/hub_convert.h"
 #include "peergrid/convert/market_convert.h"
 #include "peergrid/convert/signing_text.h"
 #include "peergrid/exchange/exchange.h"
@@ -18,20 +19,6 @@
 #include "peergrid/matching/validation.h"
 
 namespace peergrid::exchange {
-namespace {
-
-// A hub is stale after this many missed reporting periods (DESIGN.md §6).
-constexpr int kStalePeriods = 3;
-
-// Energy a bank holds above its reserve, Wh (floor), from its latest report.
-int64_t AboveReserveWh(const v1::BatteryBankReading& bank) {
-  const double pct = bank.soc_pct() - bank.soc_reserve_pct();
-  if (pct <= 0 || bank.capacity_wh() <= 0) return 0;
-  return static_cast<int64_t>(static_cast<double>(bank.capacity_wh()) * pct / 100.0);
-}
-
-}  // namespace
-
 absl::Status ExchangeImpl::CheckSellerCapacityLocked(const v1::Order& order,
                                                      const v1::Participant& seller,
                                                      int64_t now_ms) {
@@ -40,19 +27,19 @@ absl::Status ExchangeImpl::CheckSellerCapacityLocked(const v1::Order& order,
     absl::StatusOr<v1::Hub> hub = state_->directory().FindHub(seller.hub_id());
     PEERGRID_RETURN_IF_ERROR(hub.status());
     absl::StatusOr<HubLatest> latest = telemetry_->Latest(seller.hub_id());
+    const int32_t stale_after = options_.timing.stale_after_periods;
     if (!latest.ok() || ::peergrid::hub::IsHubStale(latest->received_at_unix_ms, 0, now_ms,
-                                                    hub->reporting_period_s(), kStalePeriods)) {
+                                                    hub->reporting_period_s(), stale_after)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "seller ", seller.participant_id(), "'s hub ", seller.hub_id(),
-          " is stale (no report in ", kStalePeriods, " reporting periods): it cannot sell"));
+          " is stale (no report in ", stale_after, " reporting periods): it cannot sell"));
     }
     for (const v1::BatteryBankReading& bank : latest->report.banks()) {
       if (std::find(seller.storage_bank_ids().begin(), seller.storage_bank_ids().end(),
                     bank.bank_id()) == seller.storage_bank_ids().end()) {
         continue;
       }
-      banks.push_back(matching::StorageCapacity{EnergyWh(AboveReserveWh(bank)),
-                                                PowerW(bank.max_discharge_w())});
+      banks.push_back(convert::ToStorageCapacity(bank));
     }
   }
   PEERGRID_ASSIGN_OR_RETURN(EnergyWh deliverable,
@@ -130,8 +117,9 @@ void ExchangeImpl::RemovePendingLocked(const v1::Order& order) {
 }
 
 absl::Status ExchangeImpl::ValidateSubmitLocked(const v1::SubmitOrderRequest& request,
-                                                int64_t now_s,
+                                                int64_t now_ms,
                                                 const std::optional<absl::Status>& signature) {
+  const int64_t now_s = now_ms / 1000;
   const v1::Order& order = request.order();
   if (order.seq() != 0) {
     return absl::InvalidArgumentError(
@@ -159,7 +147,7 @@ absl::Status ExchangeImpl::ValidateSubmitLocked(const v1::SubmitOrderRequest& re
                                      : CheckSignature(convert::OrderSigningText(order),
                                                       request.signature(), participant));
   if (order.side() == v1::SELL) {
-    PEERGRID_RETURN_IF_ERROR(CheckSellerCapacityLocked(order, participant, now_s * 1000));
+    PEERGRID_RETURN_IF_ERROR(CheckSellerCapacityLocked(order, participant, now_ms));
   }
   return absl::OkStatus();
 }
@@ -195,7 +183,7 @@ void ExchangeImpl::SubmitOrderAsync(const v1::SubmitOrderRequest& request, Submi
   }
   {
     absl::MutexLock lock(&mu_);
-    if (absl::Status valid = ValidateSubmitLocked(request, now_ms / 1000, signature); !valid.ok()) {
+    if (absl::Status valid = ValidateSubmitLocked(request, now_ms, signature); !valid.ok()) {
       done(valid);
       return;
     }

@@ -130,7 +130,7 @@ absl::Status ExchangeImpl::ClearInterval(int64_t interval_start) {
 
 absl::StatusOr<v1::IntervalSettled> ExchangeImpl::ComputeSettlement(
     int64_t interval_start, const v1::ClearingResult& clearing, const v1::Tariff& tariff) const {
-  std::map<std::string, v1::IntervalRead> reads = telemetry_->IntervalReads(interval_start);
+  PEERGRID_ASSIGN_OR_RETURN(const auto reads, telemetry_->IntervalReads(interval_start));
   v1::IntervalSettled settled;
   settled.set_interval_start(interval_start);
   *settled.mutable_tariff() = tariff;

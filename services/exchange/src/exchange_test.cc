@@ -75,6 +75,7 @@ class ExchangeTest : public ::testing::Test {
     ExchangeOptions options;
     options.zone_id = "jeju-1";
     options.require_signed_orders = require_signed_;
+    options.timing = timing_;
     ASSERT_OK_AND_ASSIGN(exchange_, Exchange::Open(ledger_.get(), &telemetry_, &clock_, options));
   }
 
@@ -110,6 +111,8 @@ class ExchangeTest : public ::testing::Test {
     ASSERT_THAT(exchange_->RunDue(), IsOk());
   }
 
+  // The zone's timing (Reopen hands it to the exchange).
+  MarketTiming timing_;
   // Runs in the ledger's committing thread before each batch is written.
   std::function<void()> before_commit_;
   bool require_signed_ = false;
@@ -212,6 +215,36 @@ TEST_F(ExchangeTest, StorageSellsAboveReserveAndStaleHubsCannotSell) {
   clock_.Advance(absl::Seconds(16));  // 3 periods of 5 s without a report
   EXPECT_THAT(exchange_->SubmitOrder(Order("st3", "alice", v1::SELL, 10, 100'000)),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("stale")));
+}
+
+TEST_F(ExchangeTest, SellersHubGoesStaleAfterTheZonesStaleAfterPeriods) {
+  timing_.stale_after_periods = 5;
+  Reopen();
+  Report(clock_.NowUnixSeconds());
+  clock_.Advance(absl::Seconds(16));  // 3 periods of 5 s: stale by default, not here
+  EXPECT_THAT(exchange_->SubmitOrder(Order("a1", "alice", v1::SELL, 10, 100'000)), IsOk());
+  clock_.Advance(absl::Seconds(9));  // exactly 5 periods: still fresh
+  EXPECT_THAT(exchange_->SubmitOrder(Order("a2", "alice", v1::SELL, 10, 100'000)), IsOk());
+  clock_.Advance(absl::Milliseconds(1));
+  EXPECT_THAT(exchange_->SubmitOrder(Order("a3", "alice", v1::SELL, 10, 100'000)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("is stale (no report in 5 reporting periods)")));
+}
+
+TEST_F(ExchangeTest, StorageDeliversItsExactEnergyAboveReserve) {
+  // 10 kWh at 60.3 % over a 20 % reserve: 4 030 Wh exactly, below 20 kW ×
+  // 0.25 h — the amount the hub's storage agent offers for the same bank
+  // (its own double arithmetic used to say 4 029).
+  v1::BatteryBankReading bank;
+  bank.set_bank_id("bank-1");
+  bank.set_capacity_wh(10'000);
+  bank.set_soc_pct(60.3);
+  bank.set_soc_reserve_pct(20);
+  bank.set_max_discharge_w(20'000);
+  telemetry_.Report("hub-1", clock_.NowUnixSeconds() * 1000, {bank});
+  EXPECT_THAT(exchange_->SubmitOrder(Order("st1", "storage", v1::SELL, 4031, 100'000)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("4030 Wh deliverable")));
+  EXPECT_THAT(exchange_->SubmitOrder(Order("st2", "storage", v1::SELL, 4030, 100'000)), IsOk());
 }
 
 TEST_F(ExchangeTest, CancelUntilGateClosureByTheOwnerOnly) {

@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "peergrid/common/status.h"
+#include "peergrid/storage/key_codec.h"
+#include "peergrid/storage/rocks_status.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -14,38 +16,42 @@ namespace peergrid::node {
 namespace {
 
 // Keys: q/<seq big-endian> → report bytes; meta/next, meta/acked → 8 bytes
-// little-endian; meta/last → the last appended report's bytes.
+// little-endian (storage/key_codec.h); meta/last → the last appended report's
+// bytes.
 constexpr char kNextKey[] = "meta/next";
 constexpr char kAckedKey[] = "meta/acked";
 constexpr char kLastKey[] = "meta/last";
 
-std::string QueueKey(uint64_t seq) {
-  std::string k = "q/";
-  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((seq >> (8 * i)) & 0xff));
-  return k;
-}
-uint64_t SeqOfKey(const rocksdb::Slice& key) {
-  uint64_t v = 0;
-  for (size_t i = 2; i < 10 && i < key.size(); ++i) {
-    v = (v << 8) | static_cast<unsigned char>(key[i]);
+constexpr char kQueuePrefix[] = "q/";
+
+std::string QueueKey(uint64_t seq) { return storage::KeyU64(kQueuePrefix, seq); }
+
+// Returns the seq of a queue key; DataLoss naming the buffer otherwise.
+absl::StatusOr<uint64_t> QueueSeq(const std::string& dir, const rocksdb::Slice& key) {
+  absl::StatusOr<uint64_t> seq = storage::ParseKeyU64(storage::View(key), kQueuePrefix);
+  if (!seq.ok()) {
+    return absl::DataLossError(absl::StrCat("hub buffer ", dir, ": ", seq.status().message()));
   }
-  return v;
-}
-std::string Fixed(uint64_t v) {
-  std::string s;
-  for (int i = 0; i < 8; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  return s;
-}
-uint64_t ParseFixed(const std::string& s) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0 && s.size() == 8; --i) v = (v << 8) | static_cast<unsigned char>(s[i]);
-  return v;
+  return seq;
 }
 
-absl::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return absl::OkStatus();
-  if (s.IsCorruption()) return absl::DataLossError(absl::StrCat(what, ": ", s.ToString()));
-  return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
+// Reads the fixed64 `what` ("next seq") stored under `key` into *seq, which
+// stays as it is when the key is absent (a new buffer).
+absl::Status ReadSeq(rocksdb::DB* db, const std::string& dir, const char* key,
+                     absl::string_view what, uint64_t* seq) {
+  std::string v;
+  const rocksdb::Status s = db->Get(rocksdb::ReadOptions(), key, &v);
+  if (s.IsNotFound()) return absl::OkStatus();
+  PEERGRID_RETURN_IF_ERROR(
+      storage::FromRocks(s, absl::StrCat("read ", key, " of hub buffer ", dir)));
+  absl::StatusOr<uint64_t> decoded = storage::DecodeFixed64(v);
+  if (!decoded.ok()) {
+    return absl::DataLossError(absl::StrCat("hub buffer ", dir, ": key ", key, " holds no ", what,
+                                            " (", decoded.status().message(), "), so ", what,
+                                            " 0 would be assumed"));
+  }
+  *seq = *decoded;
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -62,8 +68,8 @@ absl::StatusOr<std::unique_ptr<HubBuffer>> HubBuffer::Open(const std::string& di
   rocksdb::Options options;
   options.create_if_missing = true;
   rocksdb::DB* raw = nullptr;
-  PEERGRID_RETURN_IF_ERROR(
-      FromRocks(rocksdb::DB::Open(options, dir, &raw), absl::StrCat("open hub buffer ", dir)));
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(rocksdb::DB::Open(options, dir, &raw),
+                                              absl::StrCat("open hub buffer ", dir)));
   std::unique_ptr<HubBuffer> buffer(new HubBuffer(std::unique_ptr<rocksdb::DB>(raw), dir));
   PEERGRID_RETURN_IF_ERROR(buffer->Load());
   return buffer;
@@ -76,28 +82,33 @@ HubBuffer::~HubBuffer() { Close(); }
 
 absl::Status HubBuffer::Load() {
   absl::MutexLock lock(&mu_);
-  std::string v;
-  if (db_->Get(rocksdb::ReadOptions(), kNextKey, &v).ok()) next_seq_ = ParseFixed(v);
-  if (db_->Get(rocksdb::ReadOptions(), kAckedKey, &v).ok()) acked_seq_ = ParseFixed(v);
+  PEERGRID_RETURN_IF_ERROR(ReadSeq(db_.get(), dir_, kNextKey, "next seq", &next_seq_));
+  PEERGRID_RETURN_IF_ERROR(ReadSeq(db_.get(), dir_, kAckedKey, "acked seq", &acked_seq_));
   if (next_seq_ == 0 || acked_seq_ >= next_seq_) {
     return absl::DataLossError(absl::StrCat("hub buffer ", dir_, ": next seq ", next_seq_,
                                             " is not above acked seq ", acked_seq_));
   }
-  if (db_->Get(rocksdb::ReadOptions(), kLastKey, &v).ok()) {
+  std::string v;
+  const rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), kLastKey, &v);
+  if (got.ok()) {
     v1::HubReport last;
     if (!last.ParseFromString(v)) {
-      return absl::DataLossError(absl::StrCat("hub buffer ", dir_, ": last report does not parse"));
+      return absl::DataLossError(absl::StrCat("hub buffer ", dir_,
+                                              ": last report does not parse (key ", kLastKey, ", ",
+                                              v.size(), " bytes)"));
     }
     last_ = std::move(last);
+  } else if (!got.IsNotFound()) {
+    return storage::FromRocks(got, absl::StrCat("read ", kLastKey, " of hub buffer ", dir_));
   }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek("q/"); it->Valid() && it->key().starts_with("q/"); it->Next()) {
-    const uint64_t seq = SeqOfKey(it->key());
+  for (it->Seek(kQueuePrefix); it->Valid() && it->key().starts_with(kQueuePrefix); it->Next()) {
+    PEERGRID_ASSIGN_OR_RETURN(const uint64_t seq, QueueSeq(dir_, it->key()));
     if (seq <= acked_seq_) continue;  // an Ack's delete that did not reach the disk
     sizes_[seq] = it->value().size();
     pending_bytes_ += it->value().size();
   }
-  return FromRocks(it->status(), "scan hub buffer");
+  return storage::FromRocks(it->status(), "scan hub buffer");
 }
 
 absl::StatusOr<uint64_t> HubBuffer::Append(v1::HubReport report) {
@@ -108,11 +119,11 @@ absl::StatusOr<uint64_t> HubBuffer::Append(v1::HubReport report) {
   rocksdb::WriteBatch batch;
   batch.Put(QueueKey(seq), bytes);
   batch.Put(kLastKey, bytes);
-  batch.Put(kNextKey, Fixed(seq + 1));
+  batch.Put(kNextKey, storage::Fixed64(seq + 1));
   rocksdb::WriteOptions options;
   options.sync = true;
   PEERGRID_RETURN_IF_ERROR(
-      FromRocks(db_->Write(options, &batch), absl::StrCat("buffer report seq ", seq)));
+      storage::FromRocks(db_->Write(options, &batch), absl::StrCat("buffer report seq ", seq)));
   next_seq_ = seq + 1;
   sizes_[seq] = bytes.size();
   pending_bytes_ += bytes.size();
@@ -120,16 +131,23 @@ absl::StatusOr<uint64_t> HubBuffer::Append(v1::HubReport report) {
   return seq;
 }
 
-std::vector<v1::HubReport> HubBuffer::ReadAfter(uint64_t after_seq, size_t max) const {
+absl::StatusOr<std::vector<v1::HubReport>> HubBuffer::ReadAfter(uint64_t after_seq,
+                                                                size_t max) const {
   std::vector<v1::HubReport> out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(QueueKey(after_seq + 1));
-       it->Valid() && it->key().starts_with("q/") && out.size() < max; it->Next()) {
+       it->Valid() && it->key().starts_with(kQueuePrefix) && out.size() < max; it->Next()) {
+    PEERGRID_ASSIGN_OR_RETURN(const uint64_t seq, QueueSeq(dir_, it->key()));
     v1::HubReport r;
-    if (r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      out.push_back(std::move(r));
+    if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError(absl::StrCat("hub buffer ", dir_, ": buffered report ",
+                                              kQueuePrefix, seq, " (", it->value().size(),
+                                              " bytes) does not parse"));
     }
+    out.push_back(std::move(r));
   }
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(
+      it->status(), absl::StrCat("read hub buffer ", dir_, " after seq ", after_seq)));
   return out;
 }
 
@@ -139,11 +157,12 @@ absl::Status HubBuffer::Ack(uint64_t acked_seq) {
   acked_seq = std::min(acked_seq, next_seq_ - 1);
   rocksdb::WriteBatch batch;
   batch.DeleteRange(QueueKey(0), QueueKey(acked_seq + 1));
-  batch.Put(kAckedKey, Fixed(acked_seq));
+  batch.Put(kAckedKey, storage::Fixed64(acked_seq));
   // No sync: losing an ack on a crash only means resending (the exchange
   // drops duplicates).
-  PEERGRID_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
-                                     absl::StrCat("drop acked reports up to seq ", acked_seq)));
+  PEERGRID_RETURN_IF_ERROR(
+      storage::FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
+                         absl::StrCat("drop acked reports up to seq ", acked_seq)));
   acked_seq_ = acked_seq;
   while (!sizes_.empty() && sizes_.begin()->first <= acked_seq) {
     pending_bytes_ -= sizes_.begin()->second;

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "peergrid/storage/key_codec.h"
 #include "peergrid/testing/paths.h"
 #include "peergrid/testing/status_matchers.h"
 #include "rocksdb/db.h"
@@ -24,9 +25,12 @@ namespace peergrid::node {
 namespace {
 
 using ::peergrid::testing::IsOk;
+using ::peergrid::testing::IsOkAndHolds;
 using ::peergrid::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 constexpr int64_t kT0Ms = 1'782'000'000'000;
 
@@ -46,6 +50,11 @@ std::vector<uint64_t> Seqs(const std::vector<v1::HubReport>& reports) {
   std::vector<uint64_t> out;
   for (const v1::HubReport& r : reports) out.push_back(r.seq());
   return out;
+}
+// The seqs of a successful ReadAfter (a failed one fails the test).
+std::vector<uint64_t> Seqs(const absl::StatusOr<std::vector<v1::HubReport>>& reports) {
+  EXPECT_THAT(reports, IsOk());
+  return reports.ok() ? Seqs(*reports) : std::vector<uint64_t>{};
 }
 
 // The stored size of report i once it carries `seq`.
@@ -77,7 +86,7 @@ TEST_F(HubBufferTest, AFreshBufferIsEmpty) {
   EXPECT_EQ(buffer_->next_seq(), 1u);
   EXPECT_EQ(buffer_->acked_seq(), 0u);
   EXPECT_FALSE(buffer_->LastReport().has_value());
-  EXPECT_TRUE(buffer_->ReadAfter(0, 100).empty());
+  EXPECT_THAT(buffer_->ReadAfter(0, 100), IsOkAndHolds(IsEmpty()));
   EXPECT_EQ(buffer_->Usage().pending_reports, 0u);
   EXPECT_EQ(buffer_->Usage().pending_bytes, 0u);
 }
@@ -93,7 +102,7 @@ TEST_F(HubBufferTest, AppendAssignsConsecutiveSeqsOverridingTheCallers) {
   ASSERT_TRUE(buffer_->LastReport().has_value());
   EXPECT_EQ(buffer_->LastReport()->seq(), 2u);
   EXPECT_EQ(buffer_->LastReport()->meters(0).import_wh(), 2);
-  const std::vector<v1::HubReport> all = buffer_->ReadAfter(0, 10);
+  ASSERT_OK_AND_ASSIGN(const std::vector<v1::HubReport> all, buffer_->ReadAfter(0, 10));
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].seq(), 1u);  // stored with the assigned seq, not 99
   EXPECT_EQ(all[0].measured_at_unix_ms(), kT0Ms + 1000);
@@ -104,9 +113,9 @@ TEST_F(HubBufferTest, ReadAfterReturnsTheRangeInOrderUpToMax) {
   EXPECT_THAT(Seqs(buffer_->ReadAfter(2, 3)), ElementsAre(3u, 4u, 5u));
   EXPECT_THAT(Seqs(buffer_->ReadAfter(254, 3)), ElementsAre(255u, 256u, 257u));
   EXPECT_THAT(Seqs(buffer_->ReadAfter(298, 100)), ElementsAre(299u, 300u));
-  EXPECT_TRUE(buffer_->ReadAfter(300, 100).empty());
-  EXPECT_TRUE(buffer_->ReadAfter(0, 0).empty());
-  const std::vector<v1::HubReport> all = buffer_->ReadAfter(0, 1000);
+  EXPECT_THAT(buffer_->ReadAfter(300, 100), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(buffer_->ReadAfter(0, 0), IsOkAndHolds(IsEmpty()));
+  ASSERT_OK_AND_ASSIGN(const std::vector<v1::HubReport> all, buffer_->ReadAfter(0, 1000));
   ASSERT_EQ(all.size(), 300u);
   for (size_t k = 0; k < all.size(); ++k) {
     ASSERT_EQ(all[k].seq(), k + 1);
@@ -160,7 +169,7 @@ TEST_F(HubBufferTest, AnAckBeyondTheLastSeqClampsToIt) {
 TEST_F(HubBufferTest, TheLastReportOutlivesItsAck) {
   AppendReports(1, 3);
   ASSERT_OK(buffer_->Ack(3));
-  EXPECT_TRUE(buffer_->ReadAfter(0, 100).empty());
+  EXPECT_THAT(buffer_->ReadAfter(0, 100), IsOkAndHolds(IsEmpty()));
   ASSERT_TRUE(buffer_->LastReport().has_value());
   EXPECT_EQ(buffer_->LastReport()->seq(), 3u);
   Reopen();
@@ -296,6 +305,39 @@ TEST_F(HubBufferTest, OpenRefusesAnUnparsableLastReportWithDataLoss) {
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("last report does not parse")));
 }
 
+TEST_F(HubBufferTest, OpenRefusesAnUnreadableAckedSeqWithDataLossNamingTheKey) {
+  AppendReports(1, 2);
+  ASSERT_OK(buffer_->Ack(1));
+  buffer_.reset();
+  PutRaw(dir_, "meta/acked", "bad");
+  EXPECT_THAT(HubBuffer::Open(dir_),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("key meta/acked holds no acked seq (fixed64 value is 3 bytes")));
+}
+
+TEST_F(HubBufferTest, OpenRefusesAQueueKeyOfTheWrongLengthWithDataLoss) {
+  AppendReports(1, 1);
+  buffer_.reset();
+  PutRaw(dir_, "q/abc", Report(9).SerializeAsString());
+  EXPECT_THAT(HubBuffer::Open(dir_),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("key of 5 bytes is not \"q/\"")));
+}
+
+TEST_F(HubBufferTest, ABufferedReportThatDoesNotParseIsDataLossNeverSkipped) {
+  AppendReports(1, 3);
+  buffer_.reset();
+  PutRaw(dir_, storage::KeyU64("q/", 2), std::string("\xff\xff\xff", 3));
+  Reopen();
+  // Skipping it would send 3, the exchange would ack 3, and 2 would be lost.
+  EXPECT_THAT(buffer_->ReadAfter(0, 10),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       AllOf(HasSubstr("hub buffer " + dir_), HasSubstr("buffered report q/2"))));
+  EXPECT_THAT(buffer_->ReadAfter(1, 1),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("buffered report q/2")));
+  EXPECT_THAT(Seqs(buffer_->ReadAfter(0, 1)), ElementsAre(1u));   // before the damage
+  EXPECT_THAT(Seqs(buffer_->ReadAfter(2, 10)), ElementsAre(3u));  // after it
+}
+
 TEST(HubBufferReopenTest, SeqsAndPendingReportsSurviveReopen) {
   const std::string dir = peergrid::testing::FreshTempDir("hub_buffer");
   {
@@ -309,7 +351,8 @@ TEST(HubBufferReopenTest, SeqsAndPendingReportsSurviveReopen) {
   ASSERT_OK_AND_ASSIGN(auto buffer, HubBuffer::Open(dir));
   EXPECT_EQ(buffer->next_seq(), 6u);
   EXPECT_EQ(buffer->acked_seq(), 2u);
-  const std::vector<v1::HubReport> pending = buffer->ReadAfter(buffer->acked_seq(), 100);
+  ASSERT_OK_AND_ASSIGN(const std::vector<v1::HubReport> pending,
+                       buffer->ReadAfter(buffer->acked_seq(), 100));
   ASSERT_EQ(pending.size(), 3u);
   EXPECT_EQ(pending[0].seq(), 3u);
   EXPECT_EQ(buffer->Usage().pending_reports, 3u);

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
 #include "peergrid/runtime/json_log.h"
 #include "peergrid/v1/hub.grpc.pb.h"
@@ -90,7 +91,19 @@ bool HubStreamer::RunStream() {
       continue;
     }
     const size_t room = options_.max_in_flight - (sent - std::min(sent, acked.load()));
-    std::vector<v1::HubReport> reports = buffer_->ReadAfter(sent, std::min<size_t>(room, 256));
+    absl::StatusOr<std::vector<v1::HubReport>> read =
+        buffer_->ReadAfter(sent, std::min<size_t>(room, 256));
+    if (!read.ok()) {
+      // Never skip a report that does not parse: stop sending, say why, and
+      // retry after the backoff (an operator must repair the buffer).
+      runtime::LogJson("error", "cannot read buffered reports",
+                       {{"after_seq", sent},
+                        {"code", std::string(absl::StatusCodeToString(read.status().code()))},
+                        {"error", std::string(read.status().message())}});
+      broken = true;
+      break;
+    }
+    std::vector<v1::HubReport>& reports = *read;
     if (reports.empty()) {
       buffer_->WaitForNew(sent, absl::Now() + absl::Milliseconds(100));
       continue;

@@ -8,6 +8,7 @@
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/time/clock.h"
 #include "peergrid/convert/market_convert.h"
+#include "peergrid/matching/validation.h"
 #include "peergrid/rpc/grpc_status.h"
 #include "peergrid/runtime/json_log.h"
 #include "peergrid/v1/admin.grpc.pb.h"
@@ -149,7 +150,10 @@ HubTrader::Decisions HubTrader::Decide(int64_t interval_start, const hub::Market
     state.forecast =
         hub::ForecastHousehold(household, config_.site, config_.utc_offset_s, interval_start,
                                config_.interval_s, clearness, load_ratio);
-    state.deliverable_cap = EnergyWh(household.pv.nameplate_w * config_.interval_s / 3600);
+    // The exchange's deliverable check for a household without storage.
+    state.deliverable_cap =
+        matching::DeliverableEnergy(PowerW(household.pv.nameplate_w), {}, config_.interval_s)
+            .value_or(EnergyWh(0));
     community_net_wh += state.forecast.net().value();
     if (std::optional<matching::Order> order = household_agent_.Decide(state, market)) {
       out.orders[household.participant_id] = *order;

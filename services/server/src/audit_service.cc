@@ -58,7 +58,9 @@ grpc::Status AuditServiceImpl::WatchCheckpoints(grpc::ServerContext* context,
       sent_size = latest->checkpoint.tree_size;
     }
   } else {
-    for (const ledger::SignedCheckpoint& c : ledger_->Checkpoints(sent_size)) {
+    absl::StatusOr<std::vector<ledger::SignedCheckpoint>> history = ledger_->Checkpoints(sent_size);
+    if (!history.ok()) return rpc::ToGrpcStatus(history.status());
+    for (const ledger::SignedCheckpoint& c : *history) {
       if (!writer->Write(CheckpointToProto(c))) return grpc::Status::OK;
       sent_size = std::max(sent_size, c.checkpoint.tree_size);
     }

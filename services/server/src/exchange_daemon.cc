@@ -38,8 +38,13 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
   PEERGRID_ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger,
                             ledger::Ledger::Open(flags.data_dir + "/ledger", ledger_options));
   runtime::LogJson("info", "ledger verified", {{"size", ledger->Size()}});
-  PEERGRID_ASSIGN_OR_RETURN(std::unique_ptr<telemetry::TelemetryStore> telemetry_store,
-                            telemetry::TelemetryStore::Open(flags.data_dir + "/telemetry"));
+  // One MarketTiming for the zone: the exchange, the telemetry store (and its
+  // battery monitor) and the metrics read interval length and staleness from it.
+  telemetry::TelemetryOptions telemetry_options;
+  telemetry_options.timing = flags.timing;
+  PEERGRID_ASSIGN_OR_RETURN(
+      std::unique_ptr<telemetry::TelemetryStore> telemetry_store,
+      telemetry::TelemetryStore::Open(flags.data_dir + "/telemetry", telemetry_options));
   const exchange::MarketTelemetry& telemetry = *telemetry_store;
 
   exchange::ExchangeOptions options;
@@ -51,7 +56,8 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
       std::unique_ptr<exchange::Exchange> exchange,
       exchange::Exchange::Open(ledger.get(), &telemetry, clock.get(), options));
 
-  ExchangeMetrics metrics(ledger.get(), &exchange->directory(), &telemetry, clock.get());
+  ExchangeMetrics metrics(ledger.get(), &exchange->directory(), &telemetry, clock.get(),
+                          flags.timing.stale_after_periods);
   runtime::Broadcaster<v1::TradeEvent> trades;
   runtime::Broadcaster<v1::Checkpoint> checkpoints;
   exchange::ExchangeEvents events;

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "peergrid/hub/battery_monitor.h"
@@ -38,11 +39,17 @@ void AddGauge(prometheus::MetricFamily* family, std::vector<prometheus::ClientMe
 class TelemetryCollector final : public prometheus::Collectable {
  public:
   TelemetryCollector(const exchange::HubDirectory* directory,
-                     const exchange::MarketTelemetry* telemetry, const Clock* clock)
-      : directory_(directory), telemetry_(telemetry), clock_(clock) {}
+                     const exchange::MarketTelemetry* telemetry, const Clock* clock,
+                     int32_t stale_after_periods)
+      : directory_(directory),
+        telemetry_(telemetry),
+        clock_(clock),
+        stale_after_periods_(stale_after_periods) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    auto stale = GaugeFamily("peergrid_hub_stale", "1 when the hub missed 3 reporting periods");
+    auto stale =
+        GaugeFamily("peergrid_hub_stale", absl::StrCat("1 when the hub sent no report for ",
+                                                       stale_after_periods_, " reporting periods"));
     auto age = GaugeFamily("peergrid_hub_last_report_age_seconds",
                            "Exchange-clock seconds since the hub's last stored report");
     auto soc = GaugeFamily("peergrid_ess_state_of_charge_ratio", "Battery bank state of charge");
@@ -55,9 +62,9 @@ class TelemetryCollector final : public prometheus::Collectable {
     for (const v1::Hub& hub : directory_->ListHubs()) {
       absl::StatusOr<exchange::HubLatest> latest = telemetry_->Latest(hub.hub_id());
       const double age_s = latest.ok() ? (now_ms - latest->received_at_unix_ms) / 1000.0 : -1;
-      const bool is_stale =
-          !latest.ok() || ::peergrid::hub::IsHubStale(latest->received_at_unix_ms, 0, now_ms,
-                                                      hub.reporting_period_s());
+      const bool is_stale = !latest.ok() || ::peergrid::hub::IsHubStale(
+                                                latest->received_at_unix_ms, 0, now_ms,
+                                                hub.reporting_period_s(), stale_after_periods_);
       AddGauge(&stale, {{"hub", hub.hub_id()}}, is_stale ? 1 : 0);
       if (!latest.ok()) continue;
       AddGauge(&age, {{"hub", hub.hub_id()}}, age_s);
@@ -77,6 +84,7 @@ class TelemetryCollector final : public prometheus::Collectable {
   const exchange::HubDirectory* const directory_;
   const exchange::MarketTelemetry* const telemetry_;
   const Clock* const clock_;
+  const int32_t stale_after_periods_;
 };
 
 // Ledger size and checkpoint age, read at scrape time.
@@ -152,9 +160,11 @@ struct ExchangeMetrics::Impl {
 
 ExchangeMetrics::ExchangeMetrics(const ledger::Ledger* ledger,
                                  const exchange::HubDirectory* directory,
-                                 const exchange::MarketTelemetry* telemetry, const Clock* clock)
+                                 const exchange::MarketTelemetry* telemetry, const Clock* clock,
+                                 int32_t stale_after_periods)
     : impl_(std::make_unique<Impl>()) {
-  impl_->telemetry = std::make_shared<TelemetryCollector>(directory, telemetry, clock);
+  impl_->telemetry =
+      std::make_shared<TelemetryCollector>(directory, telemetry, clock, stale_after_periods);
   impl_->ledger = std::make_shared<LedgerCollector>(
       ledger, &impl_->checkpoint_mu, &impl_->last_checkpoint, &impl_->checkpoint_size);
 }

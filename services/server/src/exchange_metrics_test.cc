@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "peergrid/common/clock.h"
+#include "peergrid/common/market_time.h"
 #include "peergrid/ledger/ledger.h"
 #include "peergrid/testing/in_memory_telemetry.h"
 #include "peergrid/testing/paths.h"
@@ -70,7 +71,8 @@ class ExchangeMetricsTest : public ::testing::Test {
       hub.set_reporting_period_s(5);
       ASSERT_OK(directory_.AddHub(hub));
     }
-    metrics_ = std::make_unique<ExchangeMetrics>(ledger_.get(), &directory_, &telemetry_, &clock_);
+    metrics_ = std::make_unique<ExchangeMetrics>(ledger_.get(), &directory_, &telemetry_, &clock_,
+                                                 MarketTiming().stale_after_periods);
   }
 
   std::string Render() const { return metrics_->Render(); }

@@ -14,7 +14,9 @@
 namespace peergrid::server {
 namespace {
 
+using ::peergrid::testing::IsOkAndHolds;
 using ::testing::HasSubstr;
+using ::testing::SizeIs;
 
 constexpr int64_t kT0Ms = 1782000000000;
 
@@ -135,10 +137,11 @@ TEST_F(HubServiceTest, StoresDurablyAcksAndDropsDuplicates) {
   ASSERT_OK_AND_ASSIGN(telemetry::HubSnapshot latest, store_->Latest("hub-1"));
   EXPECT_EQ(latest.report.seq(), 15u);
   EXPECT_EQ(latest.received_at_unix_ms, kT0Ms);
-  const auto reads = store_->IntervalReads(1782000000 + 12 * 900);
+  ASSERT_OK_AND_ASSIGN(const auto reads, store_->IntervalReads(1782000000 + 12 * 900));
   ASSERT_EQ(reads.size(), 1u);
   EXPECT_EQ(reads.at("h1").import_wh(), 12);
-  EXPECT_EQ(store_->History("hub-1", "bank-1", 0, 0).size(), 1u);  // 15 s in one 60 s bucket
+  EXPECT_THAT(store_->History("hub-1", "bank-1", 0, 0),
+              IsOkAndHolds(SizeIs(1u)));  // 15 s in one 60 s bucket
 }
 
 TEST_F(HubServiceTest, RejectsEachMalformedKindWithItsCodeAndKeepsTheRest) {

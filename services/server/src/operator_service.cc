@@ -119,8 +119,10 @@ grpc::Status OperatorServiceImpl::GetBatteryHistory(grpc::ServerContext*,
   }
   absl::StatusOr<v1::Hub> hub = directory_->FindHub(request->hub_id());
   if (!hub.ok()) return rpc::ToGrpcStatus(hub.status());
-  std::vector<v1::BatteryHistoryPoint> points = store_->History(
+  absl::StatusOr<std::vector<v1::BatteryHistoryPoint>> history = store_->History(
       request->hub_id(), request->bank_id(), request->from_unix_ms(), request->to_unix_ms());
+  if (!history.ok()) return rpc::ToGrpcStatus(history.status());
+  std::vector<v1::BatteryHistoryPoint>& points = *history;
   if (points.empty() && request->from_unix_ms() == 0 && request->to_unix_ms() == 0) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         absl::StrCat("bank_id \"", request->bank_id(), "\" of hub \"",

@@ -6,7 +6,8 @@
 
 namespace peergrid::telemetry {
 
-HubMonitor::HubMonitor(hub::AlarmConfig config) : monitor_(std::move(config)) {}
+HubMonitor::HubMonitor(hub::AlarmConfig config, int32_t stale_after_periods)
+    : monitor_(std::move(config), stale_after_periods) {}
 
 void HubMonitor::WatchHub(const std::string& hub_id, int32_t reporting_period_s,
                           int64_t now_unix_ms) {

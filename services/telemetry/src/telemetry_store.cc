@@ -8,6 +8,8 @@
 #include "peergrid/common/status.h"
 #include "peergrid/convert/hub_convert.h"
 #include "peergrid/hub/telemetry_rules.h"
+#include "peergrid/storage/key_codec.h"
+#include "peergrid/storage/rocks_status.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -20,27 +22,23 @@ namespace {
 //   r/<hub>/<seq>                  received_ms (8 bytes LE) + HubReport bytes
 //   i/<interval_start>/<participant>  IntervalRead bytes
 //   b/<hub>/<bank>/<bucket_ms>     count, Σ power (8 bytes LE each) + BatteryHistoryPoint bytes
-void AppendBigEndian(std::string* out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void AppendFixed(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-uint64_t ReadFixed(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
+// A stored value that does not decode is DataLoss naming its key (as above,
+// integers in decimal), never skipped.
+
+// Returns the little-endian uint64_t at bytes[offset, offset + 8); the
+// caller has checked the length.
+uint64_t FixedAt(absl::string_view bytes, size_t offset) {
+  return storage::DecodeFixed64(bytes.substr(offset, 8)).value();
 }
 
 std::string MetaKey(const std::string& hub) { return absl::StrCat("m/", hub); }
+std::string ReportPrefix(const std::string& hub) { return absl::StrCat("r/", hub, "/"); }
 std::string ReportKey(const std::string& hub, uint64_t seq) {
-  std::string k = absl::StrCat("r/", hub, "/");
-  AppendBigEndian(&k, seq);
-  return k;
+  return storage::KeyU64(ReportPrefix(hub), seq);
 }
 std::string ReadPrefix(int64_t interval_start) {
   std::string k = "i/";
-  AppendBigEndian(&k, static_cast<uint64_t>(interval_start) ^ (1ULL << 63));
+  storage::PutOrderedInt64(&k, interval_start);
   k.push_back('/');
   return k;
 }
@@ -49,8 +47,37 @@ std::string HistoryPrefix(const std::string& hub, const std::string& bank) {
 }
 std::string HistoryKey(const std::string& hub, const std::string& bank, int64_t bucket_ms) {
   std::string k = HistoryPrefix(hub, bank);
-  AppendBigEndian(&k, static_cast<uint64_t>(bucket_ms) ^ (1ULL << 63));
+  storage::PutOrderedInt64(&k, bucket_ms);
   return k;
+}
+
+// The keys as messages name them.
+std::string ReportKeyName(const std::string& hub, uint64_t seq) {
+  return absl::StrCat(ReportPrefix(hub), seq);
+}
+std::string HistoryKeyName(const std::string& hub, const std::string& bank, int64_t bucket_ms) {
+  return absl::StrCat(HistoryPrefix(hub, bank), bucket_ms);
+}
+// Names a history key read back from the store (its bucket may not decode).
+std::string HistoryKeyName(const std::string& hub, const std::string& bank, absl::string_view key) {
+  const std::string prefix = HistoryPrefix(hub, bank);
+  absl::StatusOr<int64_t> bucket_ms = storage::DecodeOrderedInt64(key.substr(prefix.size()));
+  if (!bucket_ms.ok()) return absl::StrCat(prefix, "<", key.size() - prefix.size(), " bytes>");
+  return HistoryKeyName(hub, bank, *bucket_ms);
+}
+
+// Decodes a stored report (received_ms, then the HubReport).
+absl::StatusOr<HubSnapshot> DecodeReport(const std::string& hub, uint64_t seq,
+                                         absl::string_view value) {
+  HubSnapshot snap;
+  if (value.size() < 8 ||
+      !snap.report.ParseFromArray(value.data() + 8, static_cast<int>(value.size() - 8))) {
+    return absl::DataLossError(absl::StrCat("stored report ", seq, " of hub ", hub, " (key ",
+                                            ReportKeyName(hub, seq), ", ", value.size(),
+                                            " bytes) does not parse"));
+  }
+  snap.received_at_unix_ms = static_cast<int64_t>(FixedAt(value, 0));
+  return snap;
 }
 
 struct Bucket {
@@ -61,22 +88,21 @@ struct Bucket {
 
 std::string EncodeBucket(const Bucket& b) {
   std::string v;
-  AppendFixed(&v, static_cast<uint64_t>(b.count));
-  AppendFixed(&v, static_cast<uint64_t>(b.power_sum));
+  storage::PutFixed64(&v, static_cast<uint64_t>(b.count));
+  storage::PutFixed64(&v, static_cast<uint64_t>(b.power_sum));
   b.point.AppendToString(&v);
   return v;
 }
-bool DecodeBucket(const std::string& v, Bucket* b) {
-  if (v.size() < 16) return false;
-  b->count = static_cast<int64_t>(ReadFixed(v.data()));
-  b->power_sum = static_cast<int64_t>(ReadFixed(v.data() + 8));
-  return b->point.ParseFromArray(v.data() + 16, static_cast<int>(v.size() - 16));
-}
-
-absl::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return absl::OkStatus();
-  if (s.IsCorruption()) return absl::DataLossError(absl::StrCat(what, ": ", s.ToString()));
-  return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
+// Decodes the history bucket stored under the key named `key_name`.
+absl::StatusOr<Bucket> DecodeBucket(absl::string_view v, absl::string_view key_name) {
+  Bucket b;
+  if (v.size() < 16 || !b.point.ParseFromArray(v.data() + 16, static_cast<int>(v.size() - 16))) {
+    return absl::DataLossError(absl::StrCat("battery history bucket ", key_name, " (", v.size(),
+                                            " bytes) does not decode"));
+  }
+  b.count = static_cast<int64_t>(FixedAt(v, 0));
+  b.power_sum = static_cast<int64_t>(FixedAt(v, 8));
+  return b;
 }
 
 }  // namespace
@@ -95,12 +121,13 @@ struct TelemetryStore::HubState {
 
 absl::StatusOr<std::unique_ptr<TelemetryStore>> TelemetryStore::Open(const std::string& dir,
                                                                      TelemetryOptions options) {
+  PEERGRID_RETURN_IF_ERROR(options.timing.Validate());
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.write_buffer_size = 64 << 20;
   rocksdb::DB* raw = nullptr;
-  PEERGRID_RETURN_IF_ERROR(
-      FromRocks(rocksdb::DB::Open(db_options, dir, &raw), absl::StrCat("open telemetry ", dir)));
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(rocksdb::DB::Open(db_options, dir, &raw),
+                                              absl::StrCat("open telemetry ", dir)));
   std::unique_ptr<TelemetryStore> store(
       new TelemetryStore(std::unique_ptr<rocksdb::DB>(raw), std::move(options)));
   PEERGRID_RETURN_IF_ERROR(store->Load());
@@ -108,7 +135,9 @@ absl::StatusOr<std::unique_ptr<TelemetryStore>> TelemetryStore::Open(const std::
 }
 
 TelemetryStore::TelemetryStore(std::unique_ptr<rocksdb::DB> db, TelemetryOptions options)
-    : db_(std::move(db)), options_(std::move(options)), monitor_(options_.alarms) {}
+    : db_(std::move(db)),
+      options_(std::move(options)),
+      monitor_(options_.alarms, options_.timing.stale_after_periods) {}
 
 TelemetryStore::~TelemetryStore() = default;
 
@@ -117,28 +146,26 @@ absl::Status TelemetryStore::Load() {
   for (it->Seek("m/"); it->Valid() && it->key().starts_with("m/"); it->Next()) {
     const std::string hub_id = it->key().ToString().substr(2);
     const std::string meta = it->value().ToString();
-    if (meta.size() != 24) return absl::DataLossError(absl::StrCat("bad meta for hub ", hub_id));
+    if (meta.size() != 24) {
+      return absl::DataLossError(absl::StrCat("bad meta for hub ", hub_id, " (key ",
+                                              MetaKey(hub_id), " holds ", meta.size(),
+                                              " bytes, not 24)"));
+    }
     HubState& st = StateFor(hub_id);
     absl::MutexLock lock(&st.mu);
-    st.last_seq = ReadFixed(meta.data());
-    st.last_received_ms = static_cast<int64_t>(ReadFixed(meta.data() + 8));
-    st.latest_seq = ReadFixed(meta.data() + 16);
+    st.last_seq = FixedAt(meta, 0);
+    st.last_received_ms = static_cast<int64_t>(FixedAt(meta, 8));
+    st.latest_seq = FixedAt(meta, 16);
     if (st.latest_seq == 0) continue;
     std::string value;
-    PEERGRID_RETURN_IF_ERROR(
-        FromRocks(db_->Get(rocksdb::ReadOptions(), ReportKey(hub_id, st.latest_seq), &value),
-                  absl::StrCat("read latest report of ", hub_id)));
-    HubSnapshot snap;
-    if (value.size() < 8 ||
-        !snap.report.ParseFromArray(value.data() + 8, static_cast<int>(value.size() - 8))) {
-      return absl::DataLossError(
-          absl::StrCat("stored report ", st.latest_seq, " of hub ", hub_id, " does not parse"));
-    }
-    snap.received_at_unix_ms = static_cast<int64_t>(ReadFixed(value.data()));
+    PEERGRID_RETURN_IF_ERROR(storage::FromRocks(
+        db_->Get(rocksdb::ReadOptions(), ReportKey(hub_id, st.latest_seq), &value),
+        absl::StrCat("read latest report of ", hub_id)));
+    PEERGRID_ASSIGN_OR_RETURN(HubSnapshot snap, DecodeReport(hub_id, st.latest_seq, value));
     st.latest_sample = convert::FromProto(snap.report);
     st.latest = std::move(snap);
   }
-  return FromRocks(it->status(), "scan telemetry meta");
+  return storage::FromRocks(it->status(), "scan telemetry meta");
 }
 
 TelemetryStore::HubState& TelemetryStore::StateFor(const std::string& hub_id) {
@@ -180,11 +207,15 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
                             [&](const auto& e) { return e.first == r->seq(); });
       if (b != batch_measured.end()) {
         stored_measured = b->second;
-      } else if (db_->Get(rocksdb::ReadOptions(), ReportKey(hub_id, r->seq()), &value).ok()) {
-        v1::HubReport stored;
-        if (value.size() >= 8 &&
-            stored.ParseFromArray(value.data() + 8, static_cast<int>(value.size() - 8))) {
-          stored_measured = stored.measured_at_unix_ms();
+      } else {
+        const rocksdb::Status got =
+            db_->Get(rocksdb::ReadOptions(), ReportKey(hub_id, r->seq()), &value);
+        if (got.ok()) {
+          PEERGRID_ASSIGN_OR_RETURN(HubSnapshot stored, DecodeReport(hub_id, r->seq(), value));
+          stored_measured = stored.report.measured_at_unix_ms();
+        } else if (!got.IsNotFound()) {  // NotFound: the seq was rejected, nothing stored
+          return storage::FromRocks(
+              got, absl::StrCat("read stored report ", ReportKeyName(hub_id, r->seq())));
         }
       }
       if (stored_measured >= 0 && stored_measured != r->measured_at_unix_ms()) {
@@ -201,7 +232,7 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
     }
     hub::HubSample sample = convert::FromProto(*r);
     absl::Status ok = i < prechecks.size() ? prechecks[i] : absl::OkStatus();
-    if (ok.ok()) ok = hub::ValidateSample(sample, options_.interval_s);
+    if (ok.ok()) ok = hub::ValidateSample(sample, options_.timing.interval_s);
     const hub::HubSample* prev =
         batch_last ? &*batch_last : (st.latest ? &st.latest_sample : nullptr);
     if (ok.ok() && prev != nullptr) ok = hub::ValidateAgainstPrevious(sample, *prev);
@@ -213,7 +244,7 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
       continue;
     }
     value.clear();
-    AppendFixed(&value, static_cast<uint64_t>(now_unix_ms));
+    storage::PutFixed64(&value, static_cast<uint64_t>(now_unix_ms));
     r->AppendToString(&value);
     batch.Put(ReportKey(hub_id, r->seq()), value);
     for (const v1::MeterReading& m : r->meters()) {
@@ -229,9 +260,13 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
       if (fresh || it->second.first != bucket_ms) {
         it->second = {bucket_ms, Bucket{}};
         std::string old;
-        if (db_->Get(rocksdb::ReadOptions(), HistoryKey(hub_id, b.bank_id(), bucket_ms), &old)
-                .ok()) {
-          DecodeBucket(old, &it->second.second);
+        const std::string name = HistoryKeyName(hub_id, b.bank_id(), bucket_ms);
+        const rocksdb::Status got =
+            db_->Get(rocksdb::ReadOptions(), HistoryKey(hub_id, b.bank_id(), bucket_ms), &old);
+        if (got.ok()) {
+          PEERGRID_ASSIGN_OR_RETURN(it->second.second, DecodeBucket(old, name));
+        } else if (!got.IsNotFound()) {
+          return storage::FromRocks(got, absl::StrCat("read battery history ", name));
         }
       }
       Bucket& k = it->second.second;
@@ -258,14 +293,14 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
     results.push_back(std::move(res));
   }
   std::string meta;
-  AppendFixed(&meta, last);
-  AppendFixed(&meta, static_cast<uint64_t>(now_unix_ms));
-  AppendFixed(&meta, latest_seq);
+  storage::PutFixed64(&meta, last);
+  storage::PutFixed64(&meta, static_cast<uint64_t>(now_unix_ms));
+  storage::PutFixed64(&meta, latest_seq);
   batch.Put(MetaKey(hub_id), meta);
   rocksdb::WriteOptions write_options;
   write_options.sync = options_.sync;
-  PEERGRID_RETURN_IF_ERROR(
-      FromRocks(db_->Write(write_options, &batch), absl::StrCat("store reports of hub ", hub_id)));
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(db_->Write(write_options, &batch),
+                                              absl::StrCat("store reports of hub ", hub_id)));
   st.buckets = std::move(buckets);
   {
     absl::MutexLock lock(&st.mu);
@@ -292,17 +327,23 @@ absl::StatusOr<HubSnapshot> TelemetryStore::Latest(const std::string& hub_id) co
   return absl::NotFoundError(absl::StrCat("hub_id \"", hub_id, "\" has not reported"));
 }
 
-std::map<std::string, v1::IntervalRead> TelemetryStore::IntervalReads(
+absl::StatusOr<std::map<std::string, v1::IntervalRead>> TelemetryStore::IntervalReads(
     int64_t interval_start) const {
   std::map<std::string, v1::IntervalRead> out;
   const std::string prefix = ReadPrefix(interval_start);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string participant_id = it->key().ToString().substr(prefix.size());
     v1::IntervalRead read;
-    if (read.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      out.emplace(it->key().ToString().substr(prefix.size()), std::move(read));
+    if (!read.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError(absl::StrCat("interval read i/", interval_start, "/",
+                                              participant_id, " (", it->value().size(),
+                                              " bytes) does not parse"));
     }
+    out.emplace(std::move(participant_id), std::move(read));
   }
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(
+      it->status(), absl::StrCat("read the interval reads of ", interval_start)));
   return out;
 }
 
@@ -319,13 +360,13 @@ bool TelemetryStore::IsStale(const std::string& hub_id, int32_t reporting_period
   if (st == nullptr) return true;
   absl::MutexLock lock(&st->mu);
   if (st->last_received_ms == 0) return true;
-  return hub::IsHubStale(st->last_received_ms, 0, now_unix_ms, reporting_period_s);
+  return hub::IsHubStale(st->last_received_ms, 0, now_unix_ms, reporting_period_s,
+                         options_.timing.stale_after_periods);
 }
 
-std::vector<v1::BatteryHistoryPoint> TelemetryStore::History(const std::string& hub_id,
-                                                             const std::string& bank_id,
-                                                             int64_t from_unix_ms,
-                                                             int64_t to_unix_ms) const {
+absl::StatusOr<std::vector<v1::BatteryHistoryPoint>> TelemetryStore::History(
+    const std::string& hub_id, const std::string& bank_id, int64_t from_unix_ms,
+    int64_t to_unix_ms) const {
   std::vector<v1::BatteryHistoryPoint> out;
   const bool all = from_unix_ms == 0 && to_unix_ms == 0;
   const int64_t res_ms = int64_t{options_.history_resolution_s} * 1000;
@@ -333,27 +374,31 @@ std::vector<v1::BatteryHistoryPoint> TelemetryStore::History(const std::string& 
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   it->Seek(all ? prefix : HistoryKey(hub_id, bank_id, from_unix_ms / res_ms * res_ms));
   for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    Bucket b;
-    if (!DecodeBucket(it->value().ToString(), &b)) continue;
+    PEERGRID_ASSIGN_OR_RETURN(
+        Bucket b, DecodeBucket(storage::View(it->value()),
+                               HistoryKeyName(hub_id, bank_id, storage::View(it->key()))));
     if (!all && b.point.time_unix_ms() > to_unix_ms) break;
     out.push_back(std::move(b.point));
   }
+  PEERGRID_RETURN_IF_ERROR(
+      storage::FromRocks(it->status(), absl::StrCat("read the battery history of ", prefix)));
   return out;
 }
 
-std::vector<uint64_t> TelemetryStore::StoredSeqs(const std::string& hub_id) const {
+absl::StatusOr<std::vector<uint64_t>> TelemetryStore::StoredSeqs(const std::string& hub_id) const {
   std::vector<uint64_t> out;
-  const std::string prefix = absl::StrCat("r/", hub_id, "/");
+  const std::string prefix = ReportPrefix(hub_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    const rocksdb::Slice key = it->key();
-    if (key.size() != prefix.size() + 8) continue;
-    uint64_t seq = 0;
-    for (size_t i = prefix.size(); i < key.size(); ++i) {
-      seq = (seq << 8) | static_cast<unsigned char>(key[i]);
+    absl::StatusOr<uint64_t> seq = storage::ParseKeyU64(storage::View(it->key()), prefix);
+    if (!seq.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("stored report key under ", prefix, ": ", seq.status().message()));
     }
-    out.push_back(seq);
+    out.push_back(*seq);
   }
+  PEERGRID_RETURN_IF_ERROR(
+      storage::FromRocks(it->status(), absl::StrCat("read the stored reports of ", prefix)));
   return out;
 }
 

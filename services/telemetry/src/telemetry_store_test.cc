@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "peergrid/storage/key_codec.h"
 #include "peergrid/testing/paths.h"
 #include "peergrid/testing/status_matchers.h"
 #include "rocksdb/db.h"
@@ -22,9 +23,13 @@ namespace peergrid::telemetry {
 namespace {
 
 using ::peergrid::testing::IsOk;
+using ::peergrid::testing::IsOkAndHolds;
 using ::peergrid::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
 using Outcome = IngestResult::Outcome;
 
 constexpr int64_t kT0Ms = 1'782'000'000'000;  // aligned to 60 s and to 900 s
@@ -105,10 +110,36 @@ class TelemetryStoreTest : public ::testing::Test {
     return latest->report.meters(0).import_wh();
   }
 
+  // Closes the store and writes `value` under `key` behind its back (key
+  // layout from telemetry_store.cc); Reopen() to see it.
+  void PutRaw(const std::string& key, const std::string& value) {
+    store_.reset();
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), key, value).ok());
+  }
+
   std::string dir_;
   TelemetryOptions options_;
   std::unique_ptr<TelemetryStore> store_;
 };
+
+// Keys as telemetry_store.cc lays them out.
+std::string ReportKey(const std::string& hub, uint64_t seq) {
+  return storage::KeyU64("r/" + hub + "/", seq);
+}
+std::string ReadKey(int64_t interval_start, const std::string& participant) {
+  std::string k = "i/";
+  storage::PutOrderedInt64(&k, interval_start);
+  return k + "/" + participant;
+}
+std::string HistoryKey(const std::string& hub, const std::string& bank, int64_t bucket_ms) {
+  std::string k = "b/" + hub + "/" + bank + "/";
+  storage::PutOrderedInt64(&k, bucket_ms);
+  return k;
+}
+const std::string kGarbage("\xff\xff\xff", 3);
 
 TEST_F(TelemetryStoreTest, StoresANewReportAsTheHubsLatest) {
   EXPECT_THAT(store_->Latest("hub-1"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("hub-1")));
@@ -124,11 +155,11 @@ TEST_F(TelemetryStoreTest, StoresANewReportAsTheHubsLatest) {
   EXPECT_EQ(latest.report.seq(), 1u);
   EXPECT_EQ(latest.report.meters(0).import_wh(), 10);
   EXPECT_EQ(latest.received_at_unix_ms, kNowMs);  // the exchange clock, not the hub's
-  EXPECT_THAT(store_->StoredSeqs("hub-1"), ElementsAre(1u));
+  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(1u)));
   EXPECT_THAT(store_->ReportingHubs(), ElementsAre("hub-1"));
   // Other hubs are untouched.
   EXPECT_EQ(store_->LastSeq("hub-2"), 0u);
-  EXPECT_TRUE(store_->StoredSeqs("hub-2").empty());
+  EXPECT_THAT(store_->StoredSeqs("hub-2"), IsOkAndHolds(IsEmpty()));
 }
 
 TEST_F(TelemetryStoreTest, ResentSeqWithTheSameMeasurementTimeIsADuplicateAndDropped) {
@@ -140,7 +171,7 @@ TEST_F(TelemetryStoreTest, ResentSeqWithTheSameMeasurementTimeIsADuplicateAndDro
   EXPECT_THAT(r.rejection, IsOk());
   // The stored copy wins; nothing new is stored.
   EXPECT_EQ(LatestImportWh(), 20);
-  EXPECT_THAT(store_->StoredSeqs("hub-1"), ElementsAre(1u, 2u));
+  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(1u, 2u)));
   EXPECT_EQ(store_->LastSeq("hub-1"), 2u);
   // An older duplicate is dropped too and does not become the latest.
   EXPECT_EQ(IngestOne(MakeReport(1)).outcome, Outcome::kDuplicate);
@@ -173,7 +204,7 @@ TEST_F(TelemetryStoreTest, DuplicatesInsideOneBatchAreDetected) {
   EXPECT_THAT(results[2].rejection,
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("seq 3 goes backwards")));
   EXPECT_EQ(results[3].outcome, Outcome::kStored);
-  EXPECT_THAT(store_->StoredSeqs("hub-1"), ElementsAre(3u, 4u));
+  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(3u, 4u)));
 }
 
 TEST_F(TelemetryStoreTest, ARejectedSeqCountsAsProcessedAndItsResendIsADuplicate) {
@@ -184,16 +215,16 @@ TEST_F(TelemetryStoreTest, ARejectedSeqCountsAsProcessedAndItsResendIsADuplicate
   EXPECT_THAT(r.rejection, StatusIs(absl::StatusCode::kInvalidArgument,
                                     HasSubstr("bank \"bank-1\": soc_pct is 100.5")));
   EXPECT_EQ(store_->LastSeq("hub-1"), 1u);  // the acknowledgement moves past it
-  EXPECT_TRUE(store_->StoredSeqs("hub-1").empty());
+  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(IsEmpty()));
   EXPECT_THAT(store_->Latest("hub-1"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("hub-1")));
   EXPECT_TRUE(store_->ReportingHubs().empty());
 
   // The same seq again (even fixed) has no stored copy to compare: a duplicate.
   EXPECT_EQ(IngestOne(MakeReport(1)).outcome, Outcome::kDuplicate);
-  EXPECT_TRUE(store_->StoredSeqs("hub-1").empty());
+  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(IsEmpty()));
   // The next seq is stored normally.
   EXPECT_EQ(IngestOne(MakeReport(2)).outcome, Outcome::kStored);
-  EXPECT_THAT(store_->StoredSeqs("hub-1"), ElementsAre(2u));
+  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(2u)));
 }
 
 TEST_F(TelemetryStoreTest, SeqZeroIsRejectedAndDoesNotMoveLastSeq) {
@@ -256,8 +287,9 @@ TEST_F(TelemetryStoreTest, ValuesInvalidByThemselvesAreInvalidArgumentNamingTheF
     EXPECT_EQ(store_->LastSeq("hub-1"), seq) << c.name;
     ++seq;
   }
-  EXPECT_THAT(store_->StoredSeqs("hub-1"), ElementsAre(1u));
-  EXPECT_TRUE(store_->IntervalReads(kInterval).empty());  // a rejected report's reads are dropped
+  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(1u)));
+  EXPECT_THAT(store_->IntervalReads(kInterval),
+              IsOkAndHolds(IsEmpty()));  // a rejected report's reads are dropped
   EXPECT_EQ(IngestOne(MakeReport(seq)).outcome, Outcome::kStored);
 }
 
@@ -299,7 +331,7 @@ TEST_F(TelemetryStoreTest, ContradictingTheLastStoredReportIsFailedPrecondition)
   EXPECT_EQ(results[5].outcome, Outcome::kStored);
   EXPECT_EQ(LatestImportWh(), 120);
   EXPECT_EQ(store_->LastSeq("hub-1"), 7u);
-  EXPECT_THAT(store_->StoredSeqs("hub-1"), ElementsAre(1u, 7u));
+  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(1u, 7u)));
 }
 
 TEST_F(TelemetryStoreTest, PrechecksRejectWithTheCallersStatus) {
@@ -312,7 +344,7 @@ TEST_F(TelemetryStoreTest, PrechecksRejectWithTheCallersStatus) {
   EXPECT_THAT(results[1].rejection,
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("registered elsewhere")));
   EXPECT_EQ(results[2].outcome, Outcome::kStored);  // no precheck given: validated as usual
-  EXPECT_THAT(store_->StoredSeqs("hub-1"), ElementsAre(1u, 3u));
+  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(1u, 3u)));
   EXPECT_EQ(store_->LastSeq("hub-1"), 3u);
 }
 
@@ -337,11 +369,11 @@ TEST_F(TelemetryStoreTest, SeqsNeedNotBeContiguousAndSortNumerically) {
   for (uint64_t seq : {1u, 255u, 256u, 65'536u}) {
     EXPECT_EQ(IngestOne(MakeReport(seq)).outcome, Outcome::kStored) << seq;
   }
-  EXPECT_THAT(store_->StoredSeqs("hub-1"), ElementsAre(1u, 255u, 256u, 65'536u));
+  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(1u, 255u, 256u, 65'536u)));
   EXPECT_EQ(store_->LastSeq("hub-1"), 65'536u);
   // A skipped seq below LastSeq has no stored copy: it is treated as processed.
   EXPECT_EQ(IngestOne(MakeReport(100)).outcome, Outcome::kDuplicate);
-  EXPECT_THAT(store_->StoredSeqs("hub-1"), ElementsAre(1u, 255u, 256u, 65'536u));
+  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(1u, 255u, 256u, 65'536u)));
 }
 
 TEST_F(TelemetryStoreTest, EverythingSurvivesAReopen) {
@@ -358,12 +390,12 @@ TEST_F(TelemetryStoreTest, EverythingSurvivesAReopen) {
   EXPECT_EQ(latest.report.seq(), 5u);
   EXPECT_EQ(latest.report.meters(0).import_wh(), 50);
   EXPECT_EQ(latest.received_at_unix_ms, kNowMs + 2000);
-  EXPECT_THAT(store_->StoredSeqs("hub-1"), ElementsAre(1u, 2u, 3u, 4u, 5u));
+  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(1u, 2u, 3u, 4u, 5u)));
   EXPECT_THAT(store_->ReportingHubs(), ElementsAre("hub-1"));
-  const auto reads = store_->IntervalReads(kInterval);
+  ASSERT_OK_AND_ASSIGN(const auto reads, store_->IntervalReads(kInterval));
   ASSERT_EQ(reads.size(), 1u);
   EXPECT_EQ(reads.at("h1").import_wh(), 42);
-  EXPECT_EQ(store_->History("hub-1", "bank-1", 0, 0).size(), 1u);
+  EXPECT_THAT(store_->History("hub-1", "bank-1", 0, 0), IsOkAndHolds(SizeIs(1u)));
   // The receive time is durable: staleness continues from it.
   EXPECT_FALSE(store_->IsStale("hub-1", 5, kNowMs + 2000 + 15'000));
   EXPECT_TRUE(store_->IsStale("hub-1", 5, kNowMs + 2000 + 15'001));
@@ -393,27 +425,28 @@ TEST_F(TelemetryStoreTest, IntervalReadsAreKeptPerIntervalAndParticipant) {
   *r2.mutable_meters(0)->add_interval_reads() = MakeRead(kInterval, 12, v1::OK);
   Ingest({r1, r2});
 
-  const auto first = store_->IntervalReads(kInterval);
+  ASSERT_OK_AND_ASSIGN(const auto first, store_->IntervalReads(kInterval));
   ASSERT_EQ(first.size(), 2u);
   EXPECT_EQ(first.begin()->first, "h1");  // keyed and ordered by participant
   EXPECT_EQ(first.at("h1").import_wh(), 12);
   EXPECT_EQ(first.at("h1").quality(), v1::OK);
   EXPECT_EQ(first.at("h2").import_wh(), 22);
   EXPECT_EQ(first.at("h2").interval_start(), kInterval);
-  const auto second = store_->IntervalReads(kInterval + 900);
+  ASSERT_OK_AND_ASSIGN(const auto second, store_->IntervalReads(kInterval + 900));
   ASSERT_EQ(second.size(), 1u);
   EXPECT_EQ(second.at("h2").import_wh(), 23);
-  EXPECT_TRUE(store_->IntervalReads(kInterval - 900).empty());
-  EXPECT_TRUE(store_->IntervalReads(kInterval + 1800).empty());
+  EXPECT_THAT(store_->IntervalReads(kInterval - 900), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(store_->IntervalReads(kInterval + 1800), IsOkAndHolds(IsEmpty()));
 }
 
 TEST_F(TelemetryStoreTest, ReadsMustAlignToTheConfiguredInterval) {
-  options_.interval_s = 300;
+  options_.timing.interval_s = 300;
   Reopen();
   v1::HubReport r1 = MakeReport(1);
   *r1.mutable_meters(0)->add_interval_reads() = MakeRead(kInterval + 300, 7);
   EXPECT_EQ(IngestOne(r1).outcome, Outcome::kStored);
-  EXPECT_EQ(store_->IntervalReads(kInterval + 300).at("h1").import_wh(), 7);
+  ASSERT_OK_AND_ASSIGN(const auto reads, store_->IntervalReads(kInterval + 300));
+  EXPECT_EQ(reads.at("h1").import_wh(), 7);
   v1::HubReport r2 = MakeReport(2);
   *r2.mutable_meters(0)->add_interval_reads() = MakeRead(kInterval + 450, 7);
   EXPECT_THAT(IngestOne(r2).rejection,
@@ -439,7 +472,8 @@ TEST_F(TelemetryStoreTest, HistoryBucketsByMeasurementTime) {
   Ingest({BankReport(1, 0, 50, 100), BankReport(2, 20, 40, 200)});
   Ingest({BankReport(3, 40, 45, 600), BankReport(4, 60, 44, -100), BankReport(5, 80, 43, -301)});
 
-  const std::vector<v1::BatteryHistoryPoint> all = store_->History("hub-1", "bank-1", 0, 0);
+  ASSERT_OK_AND_ASSIGN(const std::vector<v1::BatteryHistoryPoint> all,
+                       store_->History("hub-1", "bank-1", 0, 0));
   ASSERT_EQ(all.size(), 2u);
   const v1::BatteryHistoryPoint& a = all[0];
   EXPECT_EQ(a.time_unix_ms(), kT0Ms);
@@ -459,21 +493,25 @@ TEST_F(TelemetryStoreTest, HistoryBucketsByMeasurementTime) {
   EXPECT_EQ(b.power_w(), -200);  // (-100 - 301) / 2, truncated toward zero
 
   // [from, to] selects buckets by their start; `from` rounds down to its bucket.
-  ASSERT_EQ(store_->History("hub-1", "bank-1", kT0Ms + 30'000, kT0Ms + 59'999).size(), 1u);
-  EXPECT_EQ(store_->History("hub-1", "bank-1", kT0Ms + 30'000, kT0Ms + 60'000).size(), 2u);
-  const auto later = store_->History("hub-1", "bank-1", kT0Ms + 60'000, kT0Ms + 3'600'000);
+  ASSERT_THAT(store_->History("hub-1", "bank-1", kT0Ms + 30'000, kT0Ms + 59'999),
+              IsOkAndHolds(SizeIs(1u)));
+  EXPECT_THAT(store_->History("hub-1", "bank-1", kT0Ms + 30'000, kT0Ms + 60'000),
+              IsOkAndHolds(SizeIs(2u)));
+  ASSERT_OK_AND_ASSIGN(const auto later,
+                       store_->History("hub-1", "bank-1", kT0Ms + 60'000, kT0Ms + 3'600'000));
   ASSERT_EQ(later.size(), 1u);
   EXPECT_EQ(later[0].time_unix_ms(), kT0Ms + 60'000);
-  EXPECT_TRUE(store_->History("hub-1", "bank-1", kT0Ms + 120'000, kT0Ms + 600'000).empty());
-  EXPECT_TRUE(store_->History("hub-1", "bank-2", 0, 0).empty());
-  EXPECT_TRUE(store_->History("hub-2", "bank-1", 0, 0).empty());
+  EXPECT_THAT(store_->History("hub-1", "bank-1", kT0Ms + 120'000, kT0Ms + 600'000),
+              IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(store_->History("hub-1", "bank-2", 0, 0), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(store_->History("hub-2", "bank-1", 0, 0), IsOkAndHolds(IsEmpty()));
 }
 
 TEST_F(TelemetryStoreTest, HistoryBucketContinuesAcrossAReopen) {
   Ingest({BankReport(1, 0, 50, 100), BankReport(2, 10, 30, 300)});
   Reopen();
   Ingest({BankReport(3, 20, 70, 800)});
-  const auto all = store_->History("hub-1", "bank-1", 0, 0);
+  ASSERT_OK_AND_ASSIGN(const auto all, store_->History("hub-1", "bank-1", 0, 0));
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].power_w(), 400);  // (100 + 300 + 800) / 3: the count and sum were reloaded
   EXPECT_DOUBLE_EQ(all[0].soc_min_pct_in_bucket(), 30);
@@ -491,13 +529,13 @@ TEST_F(TelemetryStoreTest, HistoryResolutionAndBanksAreSeparate) {
   second->set_soh_pct(99);
   second->set_power_w(-7);
   Ingest({r1, BankReport(2, 5, 49, 200), BankReport(3, 12, 48, 300)});
-  const auto one = store_->History("hub-1", "bank-1", 0, 0);
+  ASSERT_OK_AND_ASSIGN(const auto one, store_->History("hub-1", "bank-1", 0, 0));
   ASSERT_EQ(one.size(), 2u);  // [0, 10 s) and [10 s, 20 s)
   EXPECT_EQ(one[0].time_unix_ms(), kT0Ms);
   EXPECT_EQ(one[0].power_w(), 150);
   EXPECT_EQ(one[1].time_unix_ms(), kT0Ms + 10'000);
   EXPECT_EQ(one[1].power_w(), 300);
-  const auto two = store_->History("hub-1", "bank-2", 0, 0);
+  ASSERT_OK_AND_ASSIGN(const auto two, store_->History("hub-1", "bank-2", 0, 0));
   ASSERT_EQ(two.size(), 1u);
   EXPECT_DOUBLE_EQ(two[0].soc_pct(), 80);
   EXPECT_EQ(two[0].power_w(), -7);
@@ -507,7 +545,7 @@ TEST_F(TelemetryStoreTest, RejectedReportsLeaveNoHistory) {
   v1::HubReport bad = BankReport(1, 0, 50, 100);
   bad.mutable_meters(0)->set_pv_wh(-1);
   EXPECT_EQ(IngestOne(bad).outcome, Outcome::kRejected);
-  EXPECT_TRUE(store_->History("hub-1", "bank-1", 0, 0).empty());
+  EXPECT_THAT(store_->History("hub-1", "bank-1", 0, 0), IsOkAndHolds(IsEmpty()));
 }
 
 TEST_F(TelemetryStoreTest, StalenessFollowsTheLastReceiveTime) {
@@ -522,6 +560,31 @@ TEST_F(TelemetryStoreTest, StalenessFollowsTheLastReceiveTime) {
   bad.mutable_banks(0)->set_soc_pct(200);
   IngestOne(bad, kNowMs + 20'000);
   EXPECT_FALSE(store_->IsStale("hub-1", 5, kNowMs + 30'000));
+}
+
+TEST_F(TelemetryStoreTest, StalenessAndHubStaleFollowTheZonesStaleAfterPeriods) {
+  options_.timing.stale_after_periods = 5;
+  Reopen();
+  store_->monitor().WatchHub("hub-1", 5, kNowMs);
+  IngestOne(MakeReport(1), kNowMs);
+  // The store's IsStale and the monitor's HUB_STALE move together, at 5 × 5 s.
+  for (int64_t silent_ms : {15'001, 25'000}) {
+    EXPECT_FALSE(store_->IsStale("hub-1", 5, kNowMs + silent_ms)) << silent_ms;
+    EXPECT_FALSE(store_->monitor().IsStale("hub-1", kNowMs + silent_ms)) << silent_ms;
+  }
+  EXPECT_TRUE(store_->IsStale("hub-1", 5, kNowMs + 25'001));
+  EXPECT_TRUE(store_->monitor().IsStale("hub-1", kNowMs + 25'001));
+  store_->monitor().CheckStaleness(kNowMs + 25'001);
+  const std::vector<hub::Alarm> alarms = store_->monitor().ActiveAlarms("hub-1");
+  ASSERT_EQ(alarms.size(), 1u);
+  EXPECT_EQ(alarms[0].kind, hub::AlarmKind::kHubStale);
+}
+
+TEST_F(TelemetryStoreTest, OpenRefusesAnInvalidTiming) {
+  store_.reset();
+  options_.timing.stale_after_periods = 0;
+  EXPECT_THAT(TelemetryStore::Open(dir_, options_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stale_after_periods 0")));
 }
 
 TEST_F(TelemetryStoreTest, ReportingHubsListsHubsWithAStoredReportInOrder) {
@@ -648,6 +711,62 @@ TEST_F(TelemetryStoreTest, OpenRefusesCorruptHubMetaWithDataLoss) {
   }
   EXPECT_THAT(TelemetryStore::Open(dir_),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("bad meta for hub hub-1")));
+}
+
+// A stored value that does not decode is DataLoss naming its key, from every
+// reader, and never skipped.
+
+TEST_F(TelemetryStoreTest, AnIntervalReadThatDoesNotParseIsDataLossNamingItsKey) {
+  v1::HubReport r = MakeReport(1);
+  *r.mutable_meters(0)->add_interval_reads() = MakeRead(kInterval, 7);
+  ASSERT_EQ(IngestOne(r).outcome, Outcome::kStored);
+  PutRaw(ReadKey(kInterval, "h1"), kGarbage);
+  Reopen();
+  // Settling without it would bill h1 as if it had no read.
+  EXPECT_THAT(store_->IntervalReads(kInterval),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr(absl::StrCat("interval read i/", kInterval, "/h1"))));
+}
+
+TEST_F(TelemetryStoreTest, AHistoryBucketThatDoesNotDecodeIsDataLossForHistoryAndIngest) {
+  IngestOne(MakeReport(1));
+  const int64_t bucket_ms = kT0Ms;  // report 1 is measured 1 s into the 60 s bucket
+  PutRaw(HistoryKey("hub-1", "bank-1", bucket_ms), "short");
+  Reopen();
+  const std::string name = absl::StrCat("battery history bucket b/hub-1/bank-1/", bucket_ms);
+  EXPECT_THAT(store_->History("hub-1", "bank-1", 0, 0),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr(name)));
+  // A report for the same bucket must extend it: refused, nothing stored.
+  const v1::HubReport two = MakeReport(2);
+  const v1::HubReport* reports[] = {&two};
+  EXPECT_THAT(store_->Ingest("hub-1", reports, kNowMs + 1000),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr(name)));
+  EXPECT_EQ(store_->LastSeq("hub-1"), 1u);
+}
+
+TEST_F(TelemetryStoreTest, AStoredReportThatDoesNotParseIsDataLossOnOpenAndOnResend) {
+  Ingest({MakeReport(1), MakeReport(2)});
+  // Report 1 is read back only to tell a resend of seq 1 from a seq gone back.
+  PutRaw(ReportKey("hub-1", 1), kGarbage);
+  Reopen();
+  const v1::HubReport one = MakeReport(1);
+  const v1::HubReport* reports[] = {&one};
+  EXPECT_THAT(store_->Ingest("hub-1", reports, kNowMs + 1000),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       AllOf(HasSubstr("stored report 1 of hub hub-1"), HasSubstr("r/hub-1/1"))));
+  // The latest report is read on open.
+  PutRaw(ReportKey("hub-1", 2), kGarbage);
+  EXPECT_THAT(TelemetryStore::Open(dir_, options_),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("r/hub-1/2")));
+}
+
+TEST_F(TelemetryStoreTest, AStoredReportKeyOfTheWrongLengthIsDataLoss) {
+  IngestOne(MakeReport(1));
+  PutRaw("r/hub-1/abc", MakeReport(9).SerializeAsString());
+  Reopen();
+  EXPECT_THAT(store_->StoredSeqs("hub-1"),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       AllOf(HasSubstr("under r/hub-1/"), HasSubstr("key of 11 bytes"))));
 }
 
 }  // namespace

@@ -2,6 +2,11 @@
 // aligned to the Unix epoch, named by their start in Unix seconds; gate
 // closure at start − gate lead; orders accepted up to the horizon ahead;
 // settlement after end + grace. Pure functions of their arguments.
+//
+// It also holds the zone's one staleness rule (DESIGN.md §4, §6): a hub is
+// stale after stale_after_periods of its reporting periods without a report.
+// Every user — the exchange's sell check, the telemetry store, the battery
+// monitor and the metrics — is handed this value; none has its own.
 #ifndef PEERGRID_COMMON_MARKET_TIME_H_
 #define PEERGRID_COMMON_MARKET_TIME_H_
 
@@ -16,6 +21,9 @@ struct MarketTiming {
   int64_t gate_lead_s = 300;
   int64_t horizon_s = 48 * 3600;
   int64_t settlement_grace_s = 900;
+  // A hub is stale (its sellers cannot sell; HUB_STALE) after this many of
+  // its reporting periods without a report.
+  int32_t stale_after_periods = 3;
 
   // Returns the start of the interval containing `unix_s`.
   int64_t IntervalStartFor(int64_t unix_s) const {
@@ -37,7 +45,8 @@ struct MarketTiming {
     return IntervalStartFor(now_unix_s + gate_lead_s) + interval_s;
   }
 
-  // Returns OK when the lengths are positive and consistent.
+  // Returns OK when the lengths are positive and consistent and
+  // stale_after_periods ≥ 1.
   absl::Status Validate() const;
 };
 

@@ -42,6 +42,7 @@
 #include "peergrid/hub/solar_position.h"
 #include "peergrid/hub/telemetry.h"
 #include "peergrid/matching/order.h"
+#include "peergrid/matching/validation.h"
 
 namespace peergrid::hub {
 
@@ -61,6 +62,11 @@ EnergyWh ClearSkyPvEnergy(const PvArray& pv, const Observer& site, int64_t utc_o
 HouseholdForecast ForecastHousehold(const HouseholdSpec& household, const Observer& site,
                                     int64_t utc_offset_s, int64_t interval_start,
                                     int64_t interval_s, double clearness, double load_ratio);
+
+// Returns what a sampled bank can discharge, by matching's one rule
+// (matching::EnergyAboveReserve and its max_discharge_w): the exchange
+// computes the same from the report of this sample.
+matching::StorageCapacity StorageCapacityOf(const BankSample& bank);
 
 // What every agent needs to know about the market.
 struct MarketView {
@@ -122,10 +128,14 @@ class StorageAgent {
   std::optional<matching::Order> Decide(const StorageState& state, const MarketView& market) const;
 
   // Returns what the banks can sell in one interval without going below their
-  // reserve: Σ min(⌊(SoC − reserve) · capacity⌋, max_discharge × interval).
+  // reserve, as the exchange's deliverable check counts it:
+  // matching::DeliverableEnergy of their StorageCapacityOf with no PV, i.e.
+  // Σ min(energy above reserve, max_discharge × interval); 0 when that is
+  // undefined (a negative power, an overflow).
   static EnergyWh SellableWh(const std::vector<BankSample>& banks, int64_t interval_s);
   // Returns what the banks can absorb in one interval: Σ min(room to full,
-  // max_charge × interval).
+  // max_charge × interval), the room read as matching::EnergyAboveReserve
+  // reads energy (the energy between the SoC and 100 %).
   static EnergyWh BuyableWh(const std::vector<BankSample>& banks, int64_t interval_s);
 
  private:

@@ -12,7 +12,8 @@
 //   CELL_VOLTAGE_OUT_OF_RANGE critical: LFP cell outside 2.50–3.65 V
 //   DEVICE_ALARM             any SunSpec 802 Evt1 bit: critical for alarm and
 //                            error bits, warning for warning bits
-//   HUB_STALE                warning: no report for 3 reporting periods
+//   HUB_STALE                warning: no report for the zone's
+//                            MarketTiming::stale_after_periods reporting periods
 // Hysteresis: an active alarm clears, or steps down from critical, only once
 // the value is back past its threshold by the kind's hysteresis band; raising
 // and escalating happen at the threshold itself.
@@ -28,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "peergrid/common/market_time.h"
 #include "peergrid/hub/telemetry.h"
 
 namespace peergrid::hub {
@@ -70,7 +72,6 @@ struct AlarmThresholds {
   double soh_hysteresis_pct = 1;
   double temp_hysteresis_c = 2;
   double voltage_hysteresis_v = 0.05;
-  int stale_periods = 3;  // a hub is stale after this many silent periods
 };
 
 struct AlarmConfig {
@@ -98,13 +99,16 @@ struct AlarmEvent {
 
 // Returns whether a hub whose last report arrived at `last_report_unix_ms`
 // (0: never) is stale at `now_unix_ms`: silent for more than `periods` ×
-// `reporting_period_s` since max(last report, `since_unix_ms`).
+// `reporting_period_s` since max(last report, `since_unix_ms`). `periods` is
+// the zone's MarketTiming::stale_after_periods: every caller passes it.
 bool IsHubStale(int64_t last_report_unix_ms, int64_t since_unix_ms, int64_t now_unix_ms,
-                int32_t reporting_period_s, int periods = 3);
+                int32_t reporting_period_s, int32_t periods);
 
 class BatteryMonitor {
  public:
-  explicit BatteryMonitor(AlarmConfig config = {});
+  // `stale_after_periods`: the zone's MarketTiming::stale_after_periods.
+  explicit BatteryMonitor(AlarmConfig config = {},
+                          int32_t stale_after_periods = MarketTiming().stale_after_periods);
 
   // Starts (or updates) watching a hub that reports every
   // `reporting_period_s`; its staleness clock starts at `now_unix_ms`.
@@ -140,6 +144,7 @@ class BatteryMonitor {
   AlarmSeverity Current(const Key& key) const;
 
   AlarmConfig config_;
+  int32_t stale_after_periods_;
   std::map<std::string, HubWatch> hubs_;
   std::map<Key, Alarm> active_;
 };

@@ -17,11 +17,12 @@
 // Errors: NotFound for a missing export file; InvalidArgument for a malformed
 // key or checkpoint; PermissionDenied for a bad signature; DataLoss for
 // entries that do not match the checkpoint (truncated, extra, tampered), with
-// the entry index in the message.
+// the entry index in the message; Unavailable when a file cannot be read.
 #ifndef PEERGRID_LEDGER_EXPORT_FORMAT_H_
 #define PEERGRID_LEDGER_EXPORT_FORMAT_H_
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,16 @@ inline constexpr uint32_t kMaxEntryBytes = 64u << 20;
 
 // Appends one entries-file record (4-byte big-endian length, then the bytes).
 void AppendEntryRecord(absl::string_view entry, std::string* out);
+
+// Reads the next entries-file record from `file` into `*entry` (the one reader
+// of AppendEntryRecord's format: the export's and the audit mirror's
+// entries, the mirror's checkpoint history). Returns true when a record was
+// read; false at a clean end of file (not one byte of another record);
+// DataLoss when the file ends inside a record's length or bytes, or the length
+// is over kMaxEntryBytes; Unavailable on a read error. The messages continue
+// the caller's subject ("entries: entry 7" + " is truncated (has 3 of 9
+// bytes)"); the caller names the file and the record.
+absl::StatusOr<bool> ReadEntryRecord(std::FILE* file, std::string* entry);
 
 // Returns the message a KeyRotated entry's signature covers:
 // "peergrid key rotation\n<old_c2sp>\n<new_c2sp>\n".

@@ -124,11 +124,14 @@ class Ledger {
   virtual absl::StatusOr<SignedCheckpoint> Checkpoint() = 0;
   // Returns the latest signed checkpoint; NotFound when none yet.
   virtual absl::StatusOr<SignedCheckpoint> LatestCheckpoint() const = 0;
-  // Returns the checkpoint signed at exactly `tree_size`; NotFound otherwise.
+  // Returns the checkpoint signed at exactly `tree_size`; NotFound otherwise,
+  // DataLoss when the stored note does not parse.
   virtual absl::StatusOr<SignedCheckpoint> CheckpointAt(uint64_t tree_size) const = 0;
-  // Returns up to `limit` checkpoints with tree_size > after_size, in order.
-  virtual std::vector<SignedCheckpoint> Checkpoints(uint64_t after_size,
-                                                    size_t limit = SIZE_MAX) const = 0;
+  // Returns up to `limit` checkpoints with tree_size > after_size, in order;
+  // DataLoss, naming the size, when a stored note does not parse (a listing
+  // never skips one).
+  virtual absl::StatusOr<std::vector<SignedCheckpoint>> Checkpoints(
+      uint64_t after_size, size_t limit = SIZE_MAX) const = 0;
 
   // The origin of the log's checkpoints.
   virtual const std::string& origin() const = 0;

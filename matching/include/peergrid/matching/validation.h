@@ -42,9 +42,18 @@ absl::Status CheckLimitPrice(const Order& order, const Tariff& tariff);
 // participant's open orders in that interval; other entries are ignored.
 absl::Status CheckOneSide(const Order& order, absl::Span<const Order> existing);
 
+// Returns the energy a bank holds above its reserve, in whole Wh (the one
+// definition: the exchange's deliverable check and the hub's agents both use
+// it): ⌊capacity_wh × (soc_pct − reserve_pct) / 100⌋, and 0 when the SoC is at
+// or below the reserve or capacity_wh ≤ 0. Each percentage is first read to
+// 0.001 % (rounded to nearest, clamped to [0, 100], NaN as 0); the rest is
+// integer arithmetic, so the result does not drift with floating-point
+// evaluation order: 60.3 % over a 20 % reserve of 10 000 Wh is 4 030 Wh.
+EnergyWh EnergyAboveReserve(double soc_pct, double reserve_pct, int64_t capacity_wh);
+
 // One storage bank's discharge capacity, as last reported by its hub.
 struct StorageCapacity {
-  EnergyWh above_reserve;  // Stored energy above the reserve; < 0 counts as 0.
+  EnergyWh above_reserve;  // EnergyAboveReserve(...) of the bank; < 0 counts as 0.
   PowerW max_discharge;    // ≥ 0.
 };
 

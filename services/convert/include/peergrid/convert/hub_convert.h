@@ -8,6 +8,7 @@
 
 #include "peergrid/hub/battery_monitor.h"
 #include "peergrid/hub/telemetry.h"
+#include "peergrid/matching/validation.h"
 #include "peergrid/v1/hub.pb.h"
 #include "peergrid/v1/operator.pb.h"
 
@@ -23,6 +24,10 @@ hub::HubSample FromProto(const v1::HubReport& in);
 hub::MeterSample FromProto(const v1::MeterReading& in);
 hub::BankSample FromProto(const v1::BatteryBankReading& in);
 hub::IntervalRead FromProto(const v1::IntervalRead& in);
+
+// Returns what a reported bank can discharge, for matching::DeliverableEnergy:
+// its matching::EnergyAboveReserve and its max_discharge_w.
+matching::StorageCapacity ToStorageCapacity(const v1::BatteryBankReading& in);
 
 }  // namespace peergrid::convert
 

@@ -25,8 +25,11 @@ class MarketTelemetry {
   virtual ~MarketTelemetry() = default;
   // Returns the hub's latest stored report, or NotFound when it never reported.
   virtual absl::StatusOr<HubLatest> Latest(const std::string& hub_id) const = 0;
-  // Returns every participant's read for one interval, keyed by participant_id.
-  virtual std::map<std::string, v1::IntervalRead> IntervalReads(int64_t interval_start) const = 0;
+  // Returns every participant's read for one interval, keyed by participant_id;
+  // DataLoss when a stored read does not decode (settling without it would
+  // bill that participant wrongly), Unavailable when it cannot be read.
+  virtual absl::StatusOr<std::map<std::string, v1::IntervalRead>> IntervalReads(
+      int64_t interval_start) const = 0;
 };
 
 }  // namespace peergrid::exchange

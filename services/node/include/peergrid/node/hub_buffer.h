@@ -49,15 +49,18 @@ int DiskWarningLevel(const BufferUsage& usage);
 class HubBuffer {
  public:
   // Opens (creating if needed) the buffer in `dir`. Unavailable on I/O errors,
-  // DataLoss if its metadata is corrupt.
+  // DataLoss if its metadata or a queue key is corrupt (naming the key).
   static absl::StatusOr<std::unique_ptr<HubBuffer>> Open(const std::string& dir);
   ~HubBuffer();
 
   // Gives `report` the next seq, stores it durably and returns the seq.
   // Unavailable when the write fails (e.g. the disk is full).
   absl::StatusOr<uint64_t> Append(v1::HubReport report);
-  // Returns up to `max` buffered reports with seq > `after_seq`, in order.
-  std::vector<v1::HubReport> ReadAfter(uint64_t after_seq, size_t max) const;
+  // Returns up to `max` buffered reports with seq > `after_seq`, in order;
+  // DataLoss naming the key when a buffered report does not parse (it is
+  // never skipped: the exchange would ack past it and it would be lost),
+  // Unavailable when the buffer cannot be read.
+  absl::StatusOr<std::vector<v1::HubReport>> ReadAfter(uint64_t after_seq, size_t max) const;
   // Drops every report with seq ≤ `acked_seq` (ignored if not above the last ack).
   absl::Status Ack(uint64_t acked_seq);
   // Waits (real time) until a report with seq > `after_seq` is buffered, the

@@ -9,7 +9,7 @@
 //   peergrid_checkpoint_age_seconds        wall seconds since the last checkpoint
 //   peergrid_checkpoint_tree_size          entries covered by it
 //   peergrid_request_duration_seconds{method}  gRPC latency histogram
-//   peergrid_hub_stale{hub}                1 when no report for 3 periods
+//   peergrid_hub_stale{hub}                1 when no report for stale_after_periods
 //   peergrid_hub_last_report_age_seconds{hub}  exchange-clock seconds
 //   peergrid_ess_state_of_charge_ratio{hub,bank}, peergrid_ess_state_of_health_ratio{hub,bank},
 //   peergrid_ess_cell_temperature_max_celsius{hub,bank}, peergrid_ess_power_watts{hub,bank}
@@ -18,6 +18,7 @@
 #ifndef PEERGRID_SERVER_EXCHANGE_METRICS_H_
 #define PEERGRID_SERVER_EXCHANGE_METRICS_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,8 +37,10 @@ namespace peergrid::server {
 
 class ExchangeMetrics {
  public:
+  // `stale_after_periods`: the zone's MarketTiming::stale_after_periods.
   ExchangeMetrics(const ledger::Ledger* ledger, const exchange::HubDirectory* directory,
-                  const exchange::MarketTelemetry* telemetry, const Clock* clock);
+                  const exchange::MarketTelemetry* telemetry, const Clock* clock,
+                  int32_t stale_after_periods);
   ~ExchangeMetrics();
 
   void OrderAccepted(const v1::Order& order);

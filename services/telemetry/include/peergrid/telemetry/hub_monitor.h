@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "peergrid/common/market_time.h"
 #include "peergrid/hub/battery_monitor.h"
 #include "peergrid/hub/telemetry.h"
 #include "peergrid/runtime/broadcaster.h"
@@ -18,7 +19,9 @@ namespace peergrid::telemetry {
 
 class HubMonitor {
  public:
-  explicit HubMonitor(hub::AlarmConfig config = {});
+  // `stale_after_periods`: the zone's MarketTiming::stale_after_periods.
+  explicit HubMonitor(hub::AlarmConfig config = {},
+                      int32_t stale_after_periods = MarketTiming().stale_after_periods);
 
   // Watches a registered hub (idempotent; updates its reporting period).
   void WatchHub(const std::string& hub_id, int32_t reporting_period_s, int64_t now_unix_ms);

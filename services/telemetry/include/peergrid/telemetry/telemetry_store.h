@@ -16,6 +16,9 @@
 //   otherwise stored. A rejected seq counts as processed (LastSeq moves past
 //   it: the hub must not resend it).
 //
+// A stored value that does not decode is DataLoss naming its key, from every
+// reader (Open, Ingest, IntervalReads, History, StoredSeqs): never skipped.
+//
 // Thread-safety: thread-safe. Ingests for different hubs run concurrently and
 // share RocksDB's group commit; ingests for one hub are serialized.
 #ifndef PEERGRID_TELEMETRY_TELEMETRY_STORE_H_
@@ -31,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "peergrid/common/market_time.h"
 #include "peergrid/exchange/market_telemetry.h"
 #include "peergrid/hub/battery_monitor.h"
 #include "peergrid/telemetry/hub_monitor.h"
@@ -49,8 +53,10 @@ using HubSnapshot = exchange::HubLatest;
 struct TelemetryOptions {
   // Battery history bucket length, seconds of hub measurement time.
   int32_t history_resolution_s = 60;
-  // The zone's delivery interval (interval reads must be aligned to it).
-  int64_t interval_s = 900;
+  // The zone's market timing: interval reads must be aligned to
+  // timing.interval_s, and a hub is stale (IsStale, the monitor's HUB_STALE)
+  // after timing.stale_after_periods reporting periods without a report.
+  MarketTiming timing;
   // Alarm thresholds and per-bank overrides.
   hub::AlarmConfig alarms;
   // Sync every write (the durability contract); tests of other things may
@@ -69,7 +75,8 @@ struct IngestResult {
 class TelemetryStore final : public exchange::MarketTelemetry {
  public:
   // Opens (creating if needed) the store in `dir` and reloads every hub's
-  // latest state. Unavailable/DataLoss when RocksDB cannot open it.
+  // latest state. Unavailable/DataLoss when RocksDB cannot open it,
+  // InvalidArgument when options.timing is invalid.
   static absl::StatusOr<std::unique_ptr<TelemetryStore>> Open(const std::string& dir,
                                                               TelemetryOptions options = {});
   ~TelemetryStore() override;
@@ -77,8 +84,9 @@ class TelemetryStore final : public exchange::MarketTelemetry {
   // Ingests reports of `hub_id` (the caller has checked the hub may report),
   // in order, at exchange time `now_unix_ms`, in one synced write. A non-OK
   // `prechecks[i]` (the caller's own checks; empty = none) rejects report i
-  // with that status. Returns one result per report, or Unavailable when the
-  // write failed (nothing stored).
+  // with that status. Returns one result per report, Unavailable when the
+  // write failed, or DataLoss when a stored report or history bucket it had to
+  // read back does not decode (nothing stored either way).
   absl::StatusOr<std::vector<IngestResult>> Ingest(const std::string& hub_id,
                                                    absl::Span<const v1::HubReport* const> reports,
                                                    int64_t now_unix_ms,
@@ -87,19 +95,22 @@ class TelemetryStore final : public exchange::MarketTelemetry {
   // MarketTelemetry: the latest stored report (NotFound if none) and every
   // participant's read for one interval (durable; survives restart).
   absl::StatusOr<HubSnapshot> Latest(const std::string& hub_id) const override;
-  std::map<std::string, v1::IntervalRead> IntervalReads(int64_t interval_start) const override;
+  absl::StatusOr<std::map<std::string, v1::IntervalRead>> IntervalReads(
+      int64_t interval_start) const override;
 
   // Returns the highest processed (stored or rejected) seq of a hub, 0 if none.
   uint64_t LastSeq(const std::string& hub_id) const;
   // Returns whether the hub is stale at `now_unix_ms`: no report received for
-  // more than 3 × `reporting_period_s` (a hub that never reported is stale).
+  // more than options().timing.stale_after_periods × `reporting_period_s` (a
+  // hub that never reported is stale).
   bool IsStale(const std::string& hub_id, int32_t reporting_period_s, int64_t now_unix_ms) const;
   // Returns a bank's downsampled history in [from, to] (Unix ms; 0, 0 = all).
-  std::vector<v1::BatteryHistoryPoint> History(const std::string& hub_id,
-                                               const std::string& bank_id, int64_t from_unix_ms,
-                                               int64_t to_unix_ms) const;
+  absl::StatusOr<std::vector<v1::BatteryHistoryPoint>> History(const std::string& hub_id,
+                                                               const std::string& bank_id,
+                                                               int64_t from_unix_ms,
+                                                               int64_t to_unix_ms) const;
   // Returns the seqs of every stored (accepted) report of a hub, ascending.
-  std::vector<uint64_t> StoredSeqs(const std::string& hub_id) const;
+  absl::StatusOr<std::vector<uint64_t>> StoredSeqs(const std::string& hub_id) const;
   // Returns the ids of every hub that ever reported, ordered.
   std::vector<std::string> ReportingHubs() const;
 

@@ -25,7 +25,8 @@ class InMemoryTelemetry final : public exchange::MarketTelemetry {
     if (it == latest_.end()) return absl::NotFoundError(hub_id);
     return it->second;
   }
-  std::map<std::string, v1::IntervalRead> IntervalReads(int64_t start) const override {
+  absl::StatusOr<std::map<std::string, v1::IntervalRead>> IntervalReads(
+      int64_t start) const override {
     absl::MutexLock lock(&mu_);
     auto it = reads_.find(start);
     return it == reads_.end() ? std::map<std::string, v1::IntervalRead>() : it->second;

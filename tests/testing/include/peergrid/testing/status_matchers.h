@@ -3,6 +3,7 @@
 //   EXPECT_THAT(DoIt(), IsOk());
 //   EXPECT_THAT(Parse("x"), StatusIs(absl::StatusCode::kInvalidArgument,
 //                                    HasSubstr("quantity_wh")));
+//   EXPECT_THAT(List(), IsOkAndHolds(ElementsAre(1, 2)));
 //   ASSERT_OK_AND_ASSIGN(auto v, MakeIt());
 #ifndef PEERGRID_TESTING_STATUS_MATCHERS_H_
 #define PEERGRID_TESTING_STATUS_MATCHERS_H_
@@ -35,6 +36,15 @@ MATCHER_P2(StatusIs, code, message_matcher,
   *result_listener << "status is " << s;
   if (s.code() != code) return false;
   return ::testing::ExplainMatchResult(message_matcher, std::string(s.message()), result_listener);
+}
+
+// Matches an OK absl::StatusOr<T> whose value matches `value_matcher`.
+MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
+  if (!arg.ok()) {
+    *result_listener << "status is " << arg.status();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(value_matcher, *arg, result_listener);
 }
 
 }  // namespace peergrid::testing

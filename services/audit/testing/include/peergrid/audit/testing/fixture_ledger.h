@@ -10,6 +10,7 @@
 #define PEERGRID_AUDIT_TESTING_FIXTURE_LEDGER_H_
 
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -85,17 +86,17 @@ inline absl::StatusOr<std::string> WriteExport(const std::vector<SimEntry>& entr
   return dir + "/export";
 }
 
-// Returns the entries of an export directory, in index order.
+// Returns the entries of an export directory, in index order (up to the
+// first damaged record).
 inline std::vector<std::string> ReadExportEntries(const std::string& export_dir) {
-  std::ifstream in(export_dir + "/" + ledger::kExportEntriesFile, std::ios::binary);
   std::vector<std::string> out;
-  unsigned char len[4];
-  while (in.read(reinterpret_cast<char*>(len), 4)) {
-    const uint32_t n = (uint32_t{len[0]} << 24) | (uint32_t{len[1]} << 16) |
-                       (uint32_t{len[2]} << 8) | uint32_t{len[3]};
-    std::string entry(n, '\0');
-    in.read(entry.data(), n);
-    out.push_back(std::move(entry));
+  const std::string path = export_dir + "/" + ledger::kExportEntriesFile;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (in == nullptr) return out;
+  std::string entry;
+  for (absl::StatusOr<bool> more = ledger::ReadEntryRecord(in.get(), &entry); more.ok() && *more;
+       more = ledger::ReadEntryRecord(in.get(), &entry)) {
+    out.push_back(entry);
   }
   return out;
 }

@@ -65,7 +65,9 @@ class FixtureAuditService final : public v1::AuditService::Service {
     size_t extra_sent = 0;
     while (!context->IsCancelled()) {
       std::vector<v1::Checkpoint> out;
-      for (const ledger::SignedCheckpoint& c : Current()->Checkpoints(sent)) {
+      absl::StatusOr<std::vector<ledger::SignedCheckpoint>> history = Current()->Checkpoints(sent);
+      if (!history.ok()) return rpc::ToGrpcStatus(history.status());
+      for (const ledger::SignedCheckpoint& c : *history) {
         out.push_back(server::CheckpointToProto(c));
       }
       {
