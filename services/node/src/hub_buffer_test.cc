@@ -275,16 +275,10 @@ void PutRaw(const std::string& dir, const std::string& key, const std::string& v
   ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), key, value).ok());
 }
 
-std::string Fixed64(uint64_t v) {
-  std::string s;
-  for (int i = 0; i < 8; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  return s;
-}
-
 TEST_F(HubBufferTest, OpenRefusesAnAckAtOrAboveTheNextSeqWithDataLoss) {
   AppendReports(1, 2);
   buffer_.reset();
-  PutRaw(dir_, "meta/acked", Fixed64(3));  // next is 3
+  PutRaw(dir_, "meta/acked", storage::Fixed64(3));  // next is 3
   EXPECT_THAT(HubBuffer::Open(dir_), StatusIs(absl::StatusCode::kDataLoss,
                                               HasSubstr("next seq 3 is not above acked seq 3")));
 }
