@@ -79,6 +79,16 @@ class ExchangeTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(exchange_, Exchange::Open(ledger_.get(), &telemetry_, &clock_, options));
   }
 
+  // Registers household `id` on hub-1 with `key`'s public key.
+  absl::StatusOr<uint64_t> RegisterWithKey(const std::string& id, const ledger::Signer& key) {
+    v1::Participant participant;
+    participant.set_participant_id(id);
+    participant.set_hub_id("hub-1");
+    participant.set_kind(v1::HOUSEHOLD);
+    participant.set_public_key(key.verifier().public_key());
+    return exchange_->RegisterParticipant(participant);
+  }
+
   static v1::SubmitOrderRequest Order(const std::string& id, const std::string& who, v1::Side side,
                                       int64_t qty, int64_t price,
                                       int64_t interval = kStart + 3600) {
@@ -327,12 +337,7 @@ TEST_F(ExchangeTest, LateReadCorrectsAnEstimatedSettlement) {
 
 TEST_F(ExchangeTest, SignedOrdersVerifyAgainstTheRegisteredKey) {
   ASSERT_OK_AND_ASSIGN(ledger::Signer key, ledger::Signer::Generate("dave"));
-  v1::Participant dave;
-  dave.set_participant_id("dave");
-  dave.set_hub_id("hub-1");
-  dave.set_kind(v1::HOUSEHOLD);
-  dave.set_public_key(key.verifier().public_key());
-  ASSERT_THAT(exchange_->RegisterParticipant(dave), IsOk());
+  ASSERT_THAT(RegisterWithKey("dave", key), IsOk());
   v1::SubmitOrderRequest good = Order("d1", "dave", v1::BUY, 100, 100'000);
   good.set_signature(key.Sign(convert::OrderSigningText(good.order())));
   EXPECT_THAT(exchange_->SubmitOrder(good), IsOk());
@@ -366,12 +371,7 @@ TEST_F(ExchangeTest, AKeyAnyoneCouldSignForIsRefusedAtRegistration) {
 TEST_F(ExchangeTest, CancelsAreSignedLikeOrders) {
   ASSERT_OK_AND_ASSIGN(ledger::Signer key, ledger::Signer::Generate("dave"));
   ASSERT_OK_AND_ASSIGN(ledger::Signer other, ledger::Signer::Generate("eve"));
-  v1::Participant dave;
-  dave.set_participant_id("dave");
-  dave.set_hub_id("hub-1");
-  dave.set_kind(v1::HOUSEHOLD);
-  dave.set_public_key(key.verifier().public_key());
-  ASSERT_THAT(exchange_->RegisterParticipant(dave), IsOk());
+  ASSERT_THAT(RegisterWithKey("dave", key), IsOk());
   for (const char* id : {"d1", "d2"}) {
     v1::SubmitOrderRequest order = Order(id, "dave", v1::BUY, 100, 100'000);
     order.set_signature(key.Sign(convert::OrderSigningText(order.order())));
@@ -399,12 +399,7 @@ TEST_F(ExchangeTest, WhenSignaturesAreRequiredAnUnsignedCancelIsRefused) {
   require_signed_ = true;
   Reopen();
   ASSERT_OK_AND_ASSIGN(ledger::Signer key, ledger::Signer::Generate("dave"));
-  v1::Participant dave;
-  dave.set_participant_id("dave");
-  dave.set_hub_id("hub-1");
-  dave.set_kind(v1::HOUSEHOLD);
-  dave.set_public_key(key.verifier().public_key());
-  ASSERT_THAT(exchange_->RegisterParticipant(dave), IsOk());
+  ASSERT_THAT(RegisterWithKey("dave", key), IsOk());
   v1::SubmitOrderRequest order = Order("d1", "dave", v1::BUY, 100, 100'000);
   order.set_signature(key.Sign(convert::OrderSigningText(order.order())));
   ASSERT_THAT(exchange_->SubmitOrder(order), IsOk());
