@@ -334,7 +334,7 @@ int RunLoad(const char* self) {
   std::string exchange_bin = absl::GetFlag(FLAGS_exchange);
   if (exchange_bin.empty()) {
     exchange_bin =
-        (std::filesystem::path(self).parent_path().parent_path() / "services" / "peergrid-exchange")
+        (std::filesystem::path(self).parent_path().parent_path() / "bin" / "peergrid-exchange")
             .string();
   }
   auto echo = peergrid::runtime::Subprocess::Start(
