@@ -171,7 +171,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     server::Authorizer admin_only(  // plaintext loopback: every caller is admin
-        &directory, [](const std::string& id) -> absl::StatusOr<std::string> {
+        &directory,
+        [](const std::string& id) -> absl::StatusOr<std::string> {
           return absl::NotFoundError(id);
         },
         /*insecure=*/true);

@@ -341,7 +341,7 @@ int RunLoad(const char* self) {
       {self, "--mode=echo", "--port_file=" + dir + "/echo.port"}, dir + "/echo.log");
   auto exchange = peergrid::runtime::Subprocess::Start(
       {exchange_bin, "--data_dir=" + dir + "/data", "--listen=127.0.0.1:0",
-       "--http=", "--port_file=" + dir + "/exchange.port"},
+       "--http=", "--port_file=" + dir + "/exchange.port", "--insecure"},
       dir + "/exchange.log");
   if (!echo.ok() || !exchange.ok()) {
     std::cerr << "load: cannot start: " << (echo.ok() ? exchange.status() : echo.status()) << "\n";

@@ -53,7 +53,7 @@ community::CommunityOptions SmallCommunity(const std::string& name) {
 // A test participant the hubs do not trade for: the test's own orders.
 void RegisterTester(community::Community& community) {
   auto admin = v1::AdminService::NewStub(
-      grpc::CreateChannel(community.exchange_address(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(community.exchange_address(), community.credentials()));
   v1::RegisterParticipantRequest request;
   request.mutable_participant()->set_participant_id("tester");
   request.mutable_participant()->set_hub_id("hub-1");
@@ -67,9 +67,9 @@ void RegisterTester(community::Community& community) {
 std::map<std::string, uint64_t> PlaceTesterOrders(community::Community& community, int count) {
   std::map<std::string, uint64_t> acked;
   auto market = v1::MarketService::NewStub(
-      grpc::CreateChannel(community.exchange_address(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(community.exchange_address(), community.credentials()));
   auto admin = v1::AdminService::NewStub(
-      grpc::CreateChannel(community.exchange_address(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(community.exchange_address(), community.credentials()));
   for (int i = 0; i < count; ++i) {
     grpc::ClientContext zc;
     v1::Zone zone;

@@ -37,7 +37,7 @@ class CtlSignedOrdersTest : public ::testing::Test {
     auto exchange = runtime::Subprocess::Start(
         {::peergrid::testing::BinaryDir() + "/bin/peergrid-exchange",
          "--data-dir=" + dir_ + "/data", "--listen=127.0.0.1:0",
-         "--http=", "--port-file=" + dir_ + "/port", "--require-signed-orders"},
+         "--http=", "--port-file=" + dir_ + "/port", "--require-signed-orders", "--insecure"},
         dir_ + "/exchange.log");
     ASSERT_OK(exchange);
     exchange_ = *std::move(exchange);
@@ -87,7 +87,7 @@ class CtlSignedOrdersTest : public ::testing::Test {
   }
   int Ctl(std::vector<std::string> args, std::string* out = nullptr) {
     args.insert(args.begin(), ::peergrid::testing::BinaryDir() + "/bin/peergridctl");
-    args.insert(args.begin() + 3, {"--server", server_});
+    args.insert(args.begin() + 3, {"--server", server_, "--insecure"});
     return Run(args, out);
   }
   std::vector<std::string> Place(const std::string& id, const std::string& who) {

@@ -34,7 +34,7 @@ class ExchangeGrpcTest : public ::testing::Test {
     auto exchange = runtime::Subprocess::Start(
         {::peergrid::testing::BinaryDir() + "/bin/peergrid-exchange",
          "--data-dir=" + *dir_ + "/data", "--listen=127.0.0.1:0", "--http=127.0.0.1:0",
-         "--port-file=" + *dir_ + "/port", "--max-message-bytes=65536"},
+         "--port-file=" + *dir_ + "/port", "--max-message-bytes=65536", "--insecure"},
         *dir_ + "/exchange.log");
     ASSERT_TRUE(exchange.ok()) << exchange.status();
     exchange_ = exchange->release();

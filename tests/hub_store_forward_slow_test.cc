@@ -55,7 +55,7 @@ class StoreForwardTest : public ::testing::Test {
     std::remove(port_file.c_str());
     auto started = runtime::Subprocess::Start(
         {exchange_bin_, "--data-dir", dir_ + "/exchange", "--listen",
-         absl::StrCat("127.0.0.1:", port), "--http=", "--port_file", port_file},
+         absl::StrCat("127.0.0.1:", port), "--http=", "--port_file", port_file, "--insecure"},
         dir_ + "/exchange.log");
     EXPECT_THAT(started.status(), peergrid::testing::IsOk());
     if (!started.ok()) return 0;
@@ -112,7 +112,7 @@ TEST_F(StoreForwardTest, ExchangeKilledAndRestartedLosesNothing) {
       runtime::Subprocess::Start(
           {hub_bin_, "run", "--config", peergrid::testing::SourceDir() + "/deploy/hub-jeju.toml",
            "--exchange", absl::StrCat("127.0.0.1:", port), "--data-dir", dir_ + "/hub",
-           "--households", "6", "--reporting-period", "1", "--clock", "sim:5"},
+           "--households", "6", "--reporting-period", "1", "--clock", "sim:5", "--insecure"},
           dir_ + "/hub.log"));
   ASSERT_TRUE(Eventually([&] { return ExchangeLastSeq() >= 10; }))
       << "no reports arrived; see " << dir_ << "/hub.log";

@@ -10,15 +10,43 @@
 
 namespace peergrid::ctl {
 
+void AddTlsOptions(CLI::App* cmd, rpc::ClientTlsFlags* tls) {
+  cmd->add_option("--tls-cert", tls->cert_file,
+                  "PEM client certificate (its spiffe://peergrid/ SAN)")
+      ->envname("PEERGRID_TLS_CERT");
+  cmd->add_option("--tls-key", tls->key_file, "PEM private key of --tls-cert")
+      ->envname("PEERGRID_TLS_KEY");
+  cmd->add_option("--ca", tls->ca_file, "PEM CA the exchange's certificate chains to")
+      ->envname("PEERGRID_CA");
+  cmd->add_flag("--insecure", tls->insecure,
+                "plaintext to an --insecure exchange on a loopback address")
+      ->envname("PEERGRID_INSECURE");
+}
+
 void AddServerOptions(CLI::App* cmd, ServerOptions* options) {
+  AddTlsOptions(cmd, &options->tls);
   cmd->add_option("--server", options->server, "exchange gRPC address HOST:PORT")
       ->capture_default_str();
   cmd->add_flag("--json", options->json, "print JSON (one object per line) instead of a table");
   cmd->add_option("--timeout", options->timeout_s, "RPC deadline, seconds")->capture_default_str();
 }
 
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectTo(const std::string& server,
+                                                         const rpc::ClientTlsFlags& tls,
+                                                         const grpc::ChannelArguments& args) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      rpc::MakeChannelCredentials(tls, server);
+  if (!credentials.ok()) return credentials.status();
+  return grpc::CreateCustomChannel(server, *credentials, args);
+}
+
 std::shared_ptr<grpc::Channel> Connect(const ServerOptions& options) {
-  return grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ConnectTo(options.server, options.tls);
+  if (!channel.ok()) {
+    std::cerr << "peergridctl: " << channel.status().message() << "\n";
+    std::exit(2);
+  }
+  return *std::move(channel);
 }
 
 std::unique_ptr<grpc::ClientContext> Context(const ServerOptions& options) {

@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
+#include "peergrid/rpc/tls.h"
 
 namespace peergrid::ctl {
 
@@ -18,12 +20,25 @@ struct ServerOptions {
   std::string server = "127.0.0.1:7400";
   bool json = false;
   double timeout_s = 10;
+  rpc::ClientTlsFlags tls;
 };
 
-// Adds --server, --json and --timeout to `cmd`.
+// Adds --tls-cert, --tls-key, --ca (also from $PEERGRID_TLS_CERT,
+// $PEERGRID_TLS_KEY, $PEERGRID_CA) and --insecure ($PEERGRID_INSECURE=1).
+void AddTlsOptions(CLI::App* cmd, rpc::ClientTlsFlags* tls);
+
+// Adds --server, --json, --timeout and the TLS options to `cmd`.
 void AddServerOptions(CLI::App* cmd, ServerOptions* options);
 
-// Returns a channel to options.server (plaintext over loopback or a trusted network).
+// Returns a channel to `server` over mutual TLS (or plaintext with
+// --insecure, loopback only); InvalidArgument naming the flag and file when
+// the TLS files are wrong or missing.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectTo(
+    const std::string& server, const rpc::ClientTlsFlags& tls,
+    const grpc::ChannelArguments& args = grpc::ChannelArguments());
+
+// Returns a channel to options.server; prints the error and exits 2 when the
+// TLS flags are wrong (ConnectTo).
 std::shared_ptr<grpc::Channel> Connect(const ServerOptions& options);
 
 // Returns a client context with the command's deadline.

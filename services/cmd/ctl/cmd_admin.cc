@@ -78,6 +78,9 @@ void AddRegisterParticipant(CLI::App* admin) {
       "--pv-w", [p](int64_t v) { p->set_pv_nameplate_w(v); }, "PV nameplate power, W");
   cmd->add_option("--banks", *banks, "comma-separated bank ids whose discharge it may sell");
   cmd->add_option("--public-key-hex", *key_hex, "Ed25519 public key (64 hex digits)");
+  cmd->add_flag_function(
+      "--delegates-trading", [p](int64_t n) { p->set_delegates_trading(n > 0); },
+      "its hub (hub/<hub> certificate) may place and cancel its orders");
   cmd->callback([server, request, kind, banks, key_hex] {
     v1::Participant* participant = request->mutable_participant();
     v1::ParticipantKind k;

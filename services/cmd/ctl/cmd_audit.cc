@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "absl/time/clock.h"
+#include "client.h"
 #include "command.h"
 #include "grpcpp/grpcpp.h"
 #include "peergrid/audit/audit.h"
@@ -46,6 +47,7 @@ struct AuditFlags {
   std::string export_dir, server, key_file, state_file, report_file;
   bool json = false, quiet = false;
   TimingFlags timing;
+  rpc::ClientTlsFlags tls;
 };
 
 struct FollowFlags {
@@ -53,6 +55,7 @@ struct FollowFlags {
   bool once = false;
   double retry_s = 5;
   TimingFlags timing;
+  rpc::ClientTlsFlags tls;
 };
 
 int Failed(const absl::Status& status) {
@@ -61,10 +64,16 @@ int Failed(const absl::Status& status) {
   return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 3;
 }
 
-std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+// Returns a channel to the AuditService, or exits 2 when the TLS flags are wrong.
+std::shared_ptr<grpc::Channel> Channel(const std::string& address, const rpc::ClientTlsFlags& tls) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);  // settlement entries are large; pages adapt anyway
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ConnectTo(address, tls, args);
+  if (!channel.ok()) {
+    std::cerr << "peergridctl audit: " << channel.status().message() << "\n";
+    std::exit(2);
+  }
+  return *std::move(channel);
 }
 
 // Prints "audit: N / M entries (P%)" to stderr at most once a second (so an
@@ -106,7 +115,7 @@ int RunAudit(const AuditFlags& f) {
   if (!f.export_dir.empty()) {
     report = audit::AuditExport(f.export_dir, *key, options);
   } else {
-    auto stub = v1::AuditService::NewStub(Channel(f.server));
+    auto stub = v1::AuditService::NewStub(Channel(f.server, f.tls));
     report = audit::AuditServer(stub.get(), f.server, *key, options);
   }
   if (!report.ok()) return Failed(report.status());
@@ -134,7 +143,7 @@ int RunFollow(const FollowFlags& f) {
   absl::StatusOr<std::unique_ptr<audit::AuditFollower>> follower =
       audit::AuditFollower::Open(*key, options);
   if (!follower.ok()) return Failed(follower.status());
-  auto stub = v1::AuditService::NewStub(Channel(f.server));
+  auto stub = v1::AuditService::NewStub(Channel(f.server, f.tls));
   for (;;) {
     absl::Status run = (*follower)->Run(stub.get());
     if (absl::IsDataLoss(run)) {
@@ -164,6 +173,7 @@ void AddAudit(CLI::App& root) {
   cmd->add_option("--export", flags->export_dir,
                   "ledger export directory (peergridctl ledger export)");
   cmd->add_option("--server", flags->server, "exchange AuditService address HOST:PORT");
+  AddTlsOptions(cmd, &flags->tls);
   cmd->add_option("--key", flags->key_file, "file with the published C2SP verifier key (log.pub)");
   cmd->add_option("--state", flags->state_file,
                   "the auditor's state file: the last checkpoint trusted (advanced on success)");
@@ -176,6 +186,7 @@ void AddAudit(CLI::App& root) {
   auto follow = std::make_shared<FollowFlags>();
   CLI::App* sub = cmd->add_subcommand(
       "follow", "Keep a verified mirror of a live ledger; refuse loudly if the log ever forks");
+  AddTlsOptions(sub, &follow->tls);
   sub->add_option("--server", follow->server, "exchange AuditService address HOST:PORT")
       ->required();
   sub->add_option("--key", follow->key_file, "file with the published C2SP verifier key")

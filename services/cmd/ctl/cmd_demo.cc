@@ -140,6 +140,8 @@ int RunDemo(const community::CommunityOptions& options, absl::Duration timeout) 
   std::printf("\ndemo finished in %s; explore with: peergridctl --help (data kept in %s)\n",
               absl::FormatDuration(absl::Trunc(absl::Now() - started, absl::Seconds(1))).c_str(),
               options.dir.c_str());
+  std::printf("  certificates (zone CA, exchange, admin, hubs): %s/tls/ (docs/SECURITY.md)\n",
+              options.dir.c_str());
   return summary->problems.empty() ? audit : 1;
 }
 

@@ -28,6 +28,10 @@ ABSL_FLAG(std::string, config, "", "TOML config file (deploy/hub-jeju.toml is a 
 ABSL_FLAG(std::string, hub_id, "", "override: the hub's id");
 ABSL_FLAG(std::string, zone, "", "override: the zone id");
 ABSL_FLAG(std::string, exchange, "", "override: the exchange's address, HOST:PORT");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate of this hub (spiffe://peergrid/hub/<id>)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert");
+ABSL_FLAG(std::string, ca, "", "PEM CA the exchange's certificate chains to");
+ABSL_FLAG(bool, insecure, false, "plaintext to an --insecure exchange on a loopback address");
 ABSL_FLAG(int, households, -1, "override: number of generated households");
 ABSL_FLAG(int, banks, -1, "override: use the first N configured banks");
 ABSL_FLAG(int, reporting_period, 0, "override: seconds between reports (1-60)");
@@ -58,6 +62,10 @@ absl::StatusOr<node::HubNodeConfig> ConfigFromFlags() {
   if (!absl::GetFlag(FLAGS_clock).empty()) c->clock = absl::GetFlag(FLAGS_clock);
   if (!absl::GetFlag(FLAGS_data_dir).empty()) c->data_dir = absl::GetFlag(FLAGS_data_dir);
   if (absl::GetFlag(FLAGS_trade).has_value()) c->trade = *absl::GetFlag(FLAGS_trade);
+  c->tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  c->tls.key_file = absl::GetFlag(FLAGS_tls_key);
+  c->tls.ca_file = absl::GetFlag(FLAGS_ca);
+  c->tls.insecure = absl::GetFlag(FLAGS_insecure);
   if (absl::GetFlag(FLAGS_seed) >= 0)
     c->sim.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
   if (absl::Status s = node::Materialize(&*c); !s.ok()) {

@@ -21,6 +21,7 @@
 #include "peergrid/node/hub_buffer.h"
 #include "peergrid/node/hub_streamer.h"
 #include "peergrid/node/hub_trader.h"
+#include "peergrid/rpc/tls.h"
 #include "peergrid/runtime/json_log.h"
 
 namespace peergrid::hubd {
@@ -89,16 +90,19 @@ absl::Status Run(const node::HubNodeConfig& config) {
           "info", "restored",
           {{"seq", last->seq()}, {"measured_at_unix_s", last_s}, {"gap_s", now_s - last_s}});
     }
+    // Both channels, reports and orders, are mutual TLS as hub/<hub_id>.
+    PEERGRID_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                              rpc::MakeChannelCredentials(config.tls, config.exchange));
     node::StreamerOptions options;
     options.target = config.exchange;
+    options.credentials = credentials;
     options.seed = config.sim.seed;
     node::HubStreamer streamer(buffer.get(), options);
     streamer.Start();
     std::unique_ptr<node::HubTrader> trader;
     if (config.trade) {
       trader = std::make_unique<node::HubTrader>(
-          config.sim, grpc::CreateChannel(config.exchange, grpc::InsecureChannelCredentials()),
-          clock.get());
+          config.sim, grpc::CreateChannel(config.exchange, credentials), clock.get());
       trader->Start();
     }
     runtime::LogJson("info", "started",

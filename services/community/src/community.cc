@@ -14,6 +14,7 @@
 #include "peergrid/common/status.h"
 #include "peergrid/node/hub_config.h"
 #include "peergrid/rpc/grpc_status.h"
+#include "peergrid/runtime/json_log.h"
 #include "peergrid/v1/admin.grpc.pb.h"
 #include "peergrid/v1/market.grpc.pb.h"
 #include "peergrid/v1/operator.grpc.pb.h"
@@ -41,8 +42,7 @@ void Community::StopAlarmWatch() {
 
 void Community::WatchAlarms() {
   while (!alarm_stop_) {
-    auto stub = v1::OperatorService::NewStub(
-        grpc::CreateChannel(exchange_address_, grpc::InsecureChannelCredentials()));
+    auto stub = v1::OperatorService::NewStub(grpc::CreateChannel(exchange_address_, credentials()));
     grpc::ClientContext context;
     {
       absl::MutexLock lock(&alarm_mu_);
@@ -89,9 +89,56 @@ absl::Status Community::Start() {
   std::filesystem::remove_all(options_.dir, ec);
   std::filesystem::create_directories(options_.dir + "/logs");
   anchor_ms_ = absl::ToUnixMillis(absl::Now());
+  PEERGRID_RETURN_IF_ERROR(MakeCertificates());
   PEERGRID_RETURN_IF_ERROR(StartExchange());
   PEERGRID_RETURN_IF_ERROR(Register());
   return StartHubs();
+}
+
+absl::Status Community::MakeCertificates() {
+  std::filesystem::create_directories(options_.dir + "/tls");
+  PEERGRID_ASSIGN_OR_RETURN(rpc::CertIssuer ca,
+                            rpc::CertIssuer::Create("peergrid " + options_.zone + " zone CA"));
+  PEERGRID_RETURN_IF_ERROR(rpc::WriteTextFile(options_.dir + "/tls/ca.pem", ca.ca().cert_pem));
+  PEERGRID_RETURN_IF_ERROR(
+      rpc::WriteTextFile(options_.dir + "/tls/ca.key", ca.ca().key_pem, /*secret=*/true));
+  rpc::LeafSpec server;
+  server.common_name = "peergrid-exchange";
+  server.dns_sans = {"localhost"};
+  server.ip_sans = {"127.0.0.1"};
+  server.server = true;
+  PEERGRID_ASSIGN_OR_RETURN(rpc::KeyAndCert pair, ca.Issue(server));
+  PEERGRID_RETURN_IF_ERROR(rpc::WriteTextFile(options_.dir + "/tls/exchange.pem", pair.cert_pem));
+  PEERGRID_RETURN_IF_ERROR(
+      rpc::WriteTextFile(options_.dir + "/tls/exchange.key", pair.key_pem, /*secret=*/true));
+  ca_ = std::move(ca);
+  PEERGRID_ASSIGN_OR_RETURN(admin_tls_, IssueClient("admin", "community"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<rpc::ClientTlsFlags> Community::IssueClient(const std::string& role,
+                                                           const std::string& id) const {
+  if (!ca_.has_value()) return absl::FailedPreconditionError("the community has not started");
+  rpc::LeafSpec spec;
+  spec.common_name = role + "/" + id;
+  spec.uri_sans = {"spiffe://peergrid/" + role + "/" + id};
+  PEERGRID_ASSIGN_OR_RETURN(rpc::KeyAndCert pair, ca_->Issue(spec));
+  const std::string base = options_.dir + "/tls/" + role + "-" + id;
+  PEERGRID_RETURN_IF_ERROR(rpc::WriteTextFile(base + ".pem", pair.cert_pem));
+  PEERGRID_RETURN_IF_ERROR(rpc::WriteTextFile(base + ".key", pair.key_pem, /*secret=*/true));
+  return rpc::ClientTlsFlags{base + ".pem", base + ".key", options_.dir + "/tls/ca.pem", false};
+}
+
+std::shared_ptr<grpc::ChannelCredentials> Community::credentials() const {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      rpc::MakeChannelCredentials(admin_tls_, exchange_address_);
+  // The files were made by MakeCertificates; failing here is a broken invariant.
+  if (!credentials.ok()) {
+    runtime::LogJson("error", "community credentials",
+                     {{"error", std::string(credentials.status().message())}});
+    std::abort();
+  }
+  return *std::move(credentials);
 }
 
 absl::Status Community::StartExchange() {
@@ -103,7 +150,10 @@ absl::Status Community::StartExchange() {
       exchange_, runtime::Subprocess::Start(
                      {options_.bin_dir + "/peergrid-exchange", "--data_dir=" + exchange_data_dir(),
                       "--listen=" + listen, "--http=127.0.0.1:0", "--zone=" + options_.zone,
-                      "--clock=" + ClockSpec(), "--port_file=" + port_file},
+                      "--clock=" + ClockSpec(), "--port_file=" + port_file,
+                      "--tls_cert=" + options_.dir + "/tls/exchange.pem",
+                      "--tls_key=" + options_.dir + "/tls/exchange.key",
+                      "--client_ca=" + options_.dir + "/tls/ca.pem"},
                      options_.dir + "/logs/exchange.log"));
   absl::StatusOr<std::string> port = runtime::WaitForFileLine(port_file, absl::Seconds(60));
   if (!port.ok()) {
@@ -200,8 +250,7 @@ cells_in_series = 96
 }
 
 absl::Status Community::Register() {
-  auto admin = v1::AdminService::NewStub(
-      grpc::CreateChannel(exchange_address_, grpc::InsecureChannelCredentials()));
+  auto admin = v1::AdminService::NewStub(grpc::CreateChannel(exchange_address_, credentials()));
   auto check = [](const char* what, const grpc::Status& status) {
     absl::Status s = rpc::FromGrpcStatus(status);
     if (s.ok()) return s;
@@ -236,6 +285,7 @@ absl::Status Community::Register() {
       p.set_hub_id(config.sim.hub_id);
       p.set_kind(v1::HOUSEHOLD);
       p.set_pv_nameplate_w(household.pv.nameplate_w);
+      p.set_delegates_trading(true);  // the hub's agents trade for its households
       participants.push_back(p);
     }
     std::map<std::string, v1::Participant> storage;
@@ -246,6 +296,7 @@ absl::Status Community::Register() {
       p.set_hub_id(config.sim.hub_id);
       p.set_kind(v1::SHARED_STORAGE);
       p.add_storage_bank_ids(bank.bank_id);
+      p.set_delegates_trading(true);
     }
     for (auto& [id, p] : storage) participants.push_back(p);
     for (const v1::Participant& p : participants) {
@@ -266,8 +317,11 @@ absl::Status Community::StartHubs() {
   for (int h = 1; h <= options_.hubs; ++h) {
     const std::string config_path = absl::StrCat(options_.dir, "/hub-", h, ".toml");
     std::ofstream(config_path) << HubConfig(h);
-    std::vector<std::string> argv = {options_.bin_dir + "/peergrid-hub", "run",
-                                     "--config=" + config_path};
+    PEERGRID_ASSIGN_OR_RETURN(rpc::ClientTlsFlags tls, IssueClient("hub", absl::StrCat("hub-", h)));
+    std::vector<std::string> argv = {
+        options_.bin_dir + "/peergrid-hub", "run",
+        "--config=" + config_path,          "--tls_cert=" + tls.cert_file,
+        "--tls_key=" + tls.key_file,        "--ca=" + tls.ca_file};
     argv.insert(argv.end(), options_.hub_flags.begin(), options_.hub_flags.end());
     PEERGRID_ASSIGN_OR_RETURN(
         std::unique_ptr<runtime::Subprocess> hub,

@@ -18,10 +18,6 @@ namespace {
 constexpr int64_t kIntervalS = 900;
 constexpr int kIntervalsPerDay = 96;
 
-std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
-  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-}
-
 }  // namespace
 
 absl::Status Community::RunDay(const std::function<void(const IntervalProgress&)>& progress,
@@ -42,7 +38,7 @@ absl::Status Community::RunDay(const std::function<void(const IntervalProgress&)
                                                 ".log"));
       }
     }
-    auto market = v1::MarketService::NewStub(Channel(exchange_address_));
+    auto market = v1::MarketService::NewStub(grpc::CreateChannel(exchange_address_, credentials()));
     // Report every newly cleared interval, in order.
     for (int64_t t = reported_through + kIntervalS; t <= last; t += kIntervalS) {
       v1::GetIntervalResultRequest request;
@@ -66,7 +62,7 @@ absl::Status Community::RunDay(const std::function<void(const IntervalProgress&)
       *p.event.mutable_fills() = result.clearing().fills();
       p.event.set_ledger_index(result.clearing_index().value());
       v1::Zone zone;
-      auto admin = v1::AdminService::NewStub(Channel(exchange_address_));
+      auto admin = v1::AdminService::NewStub(grpc::CreateChannel(exchange_address_, credentials()));
       if (admin
               ->GetZone(rpc::ContextWithDeadline(absl::Seconds(5)).get(), v1::GetZoneRequest(),
                         &zone)
@@ -94,7 +90,7 @@ absl::Status Community::RunDay(const std::function<void(const IntervalProgress&)
 
 absl::Status Community::WaitForCleared(int64_t interval_start, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  auto market = v1::MarketService::NewStub(Channel(exchange_address_));
+  auto market = v1::MarketService::NewStub(grpc::CreateChannel(exchange_address_, credentials()));
   for (;;) {
     v1::GetIntervalResultRequest request;
     request.set_interval_start(interval_start);
@@ -116,7 +112,7 @@ absl::Status Community::WaitForCleared(int64_t interval_start, absl::Duration ti
 absl::StatusOr<DaySummary> Community::Summarize() {
   DaySummary summary;
   summary.alarms_raised = alarms_raised_;
-  auto market = v1::MarketService::NewStub(Channel(exchange_address_));
+  auto market = v1::MarketService::NewStub(grpc::CreateChannel(exchange_address_, credentials()));
   for (int i = 0; i < kIntervalsPerDay; ++i) {
     v1::GetIntervalResultRequest request;
     request.set_interval_start(day_start_s_ + i * kIntervalS);
@@ -143,7 +139,8 @@ absl::StatusOr<DaySummary> Community::Summarize() {
                                               ": bills + grid line = ", sum, " µcu, not 0"));
     }
   }
-  auto operators = v1::OperatorService::NewStub(Channel(exchange_address_));
+  auto operators =
+      v1::OperatorService::NewStub(grpc::CreateChannel(exchange_address_, credentials()));
   v1::ListHubsResponse hubs;
   PEERGRID_RETURN_IF_ERROR(rpc::FromGrpcStatus(operators->ListHubs(
       rpc::ContextWithDeadline(absl::Seconds(10)).get(), v1::ListHubsRequest(), &hubs)));
@@ -174,7 +171,7 @@ absl::StatusOr<DaySummary> Community::Summarize() {
     summary.battery_cycles =
         static_cast<double>(summary.battery_discharged_wh) / static_cast<double>(capacity_wh);
   }
-  auto admin = v1::AdminService::NewStub(Channel(exchange_address_));
+  auto admin = v1::AdminService::NewStub(grpc::CreateChannel(exchange_address_, credentials()));
   v1::Zone zone;
   PEERGRID_RETURN_IF_ERROR(rpc::FromGrpcStatus(admin->GetZone(
       rpc::ContextWithDeadline(absl::Seconds(10)).get(), v1::GetZoneRequest(), &zone)));

@@ -48,7 +48,7 @@ void HubStreamer::Loop() {
 }
 
 bool HubStreamer::RunStream() {
-  auto channel = grpc::CreateChannel(options_.target, grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(options_.target, options_.credentials);
   auto stub = v1::HubService::NewStub(channel);
   grpc::ClientContext ctx;
   auto stream = stub->Report(&ctx);

@@ -41,7 +41,15 @@ class TestExchange {
  public:
   TestExchange(const std::string& dir, exchange::InMemoryHubDirectory* directory, int port) {
     store_ = *telemetry::TelemetryStore::Open(dir);
-    service_ = std::make_unique<server::HubServiceImpl>(store_.get(), directory, &clock_);
+    // Plaintext loopback: the streamer calls as admin (server/'s tests have the rules).
+    authorizer_ = std::make_unique<server::Authorizer>(
+        directory,
+        [](const std::string& id) -> absl::StatusOr<std::string> {
+          return absl::NotFoundError(id);
+        },
+        /*insecure=*/true);
+    service_ = std::make_unique<server::HubServiceImpl>(store_.get(), directory, &clock_,
+                                                        authorizer_.get());
     grpc::ServerBuilder builder;
     builder.AddListeningPort(absl::StrCat("127.0.0.1:", port), grpc::InsecureServerCredentials(),
                              &port_);
@@ -55,6 +63,7 @@ class TestExchange {
  private:
   RealClock clock_;
   std::unique_ptr<telemetry::TelemetryStore> store_;
+  std::unique_ptr<server::Authorizer> authorizer_;
   std::unique_ptr<server::HubServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -9,7 +9,9 @@
 //   community.Stop();                  // SIGTERM everything (ledger flushed)
 //
 // Layout under options.dir: exchange/ (its data), hub-1/ … (each hub's
-// buffer and config), logs/*.log. Start() removes what a previous run left.
+// buffer and config), logs/*.log, tls/ (the zone CA and every process's
+// certificate: everything runs with mutual TLS, DESIGN §9). Start() removes
+// what a previous run left.
 // Thread-compatible.
 #ifndef PEERGRID_COMMUNITY_COMMUNITY_H_
 #define PEERGRID_COMMUNITY_COMMUNITY_H_
@@ -18,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +30,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/security/credentials.h"
+#include "peergrid/rpc/cert_issuer.h"
+#include "peergrid/rpc/tls.h"
 #include "peergrid/runtime/subprocess.h"
 #include "peergrid/v1/admin.pb.h"
 #include "peergrid/v1/market.pb.h"
@@ -109,7 +115,16 @@ class Community {
   const std::vector<std::string>& participants() const { return participants_; }
   const CommunityOptions& options() const { return options_; }
 
+  // Returns TLS flags for a new client certificate of `role`/`id` (e.g.
+  // "household", "h1") signed by the zone CA, written under tls/.
+  absl::StatusOr<rpc::ClientTlsFlags> IssueClient(const std::string& role,
+                                                  const std::string& id) const;
+  // The admin/community identity the community itself uses, and its credentials.
+  const rpc::ClientTlsFlags& admin_tls() const { return admin_tls_; }
+  std::shared_ptr<grpc::ChannelCredentials> credentials() const;
+
  private:
+  absl::Status MakeCertificates();
   absl::Status StartExchange();
   absl::Status Register();
   absl::Status StartHubs();
@@ -121,6 +136,8 @@ class Community {
   int64_t sim_start_s_ = 0;
   int64_t anchor_ms_ = 0;
   std::string exchange_address_;
+  std::optional<rpc::CertIssuer> ca_;
+  rpc::ClientTlsFlags admin_tls_;
   std::unique_ptr<runtime::Subprocess> exchange_;
   std::vector<std::unique_ptr<runtime::Subprocess>> hubs_;
   std::vector<std::string> participants_;

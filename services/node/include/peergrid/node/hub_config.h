@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "peergrid/hub/simulator.h"
+#include "peergrid/rpc/tls.h"
 
 namespace peergrid::node {
 
@@ -43,6 +44,8 @@ struct HubNodeConfig {
   std::string clock = "real";
   // Run the trading agents against the exchange's MarketService.
   bool trade = true;
+  // --tls-cert/--tls-key/--ca (the hub/<hub_id> certificate) or --insecure.
+  rpc::ClientTlsFlags tls;
 };
 
 // Parses TOML text (`origin` names it in errors).

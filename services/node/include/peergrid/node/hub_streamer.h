@@ -18,12 +18,16 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "grpcpp/security/credentials.h"
 #include "peergrid/node/hub_buffer.h"
 
 namespace peergrid::node {
 
 struct StreamerOptions {
   std::string target;  // exchange address, host:port
+  // How to reach it: the hub's mutual-TLS credentials (rpc::MakeChannelCredentials);
+  // plaintext only for in-process tests and --insecure.
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(5);
   uint64_t seed = 1;            // jitter
