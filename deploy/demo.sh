@@ -4,6 +4,9 @@
 # shared batteries including second-life packs) trading for one day over real
 # gRPC, then summed up and audited. A second run reuses the build and starts a
 # fresh day. Data stays in ./peergrid-data/demo/ for exploring with peergridctl.
+# Every process talks mutual TLS: the demo makes a zone CA and each process's
+# certificate in ./peergrid-data/demo/tls/ (docs/SECURITY.md says how to use
+# them with peergridctl).
 # Extra arguments go to `peergridctl demo` (see --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
