@@ -148,11 +148,10 @@ class AuditExchangeDayTest : public ::testing::Test {
   runtime::Broadcaster<v1::Checkpoint> checkpoints_;
   std::unique_ptr<server::AuditServiceImpl> service_;
   // Plaintext loopback: every caller is admin (authorizer_test has the rules).
-  server::Authorizer authorizer_{&exchange_->directory(),
-                                 [](const std::string& id) -> absl::StatusOr<std::string> {
-                                   return absl::NotFoundError(id);
-                                 },
-                                 /*insecure=*/true};
+  server::Authorizer authorizer_{
+      &exchange_->directory(),
+      [](const std::string& id) -> absl::StatusOr<std::string> { return absl::NotFoundError(id); },
+      /*insecure=*/true};
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;

@@ -64,9 +64,9 @@ absl::Status AddExtension(X509* cert, X509* issuer, int nid, const std::string& 
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
   std::unique_ptr<X509_EXTENSION, Free> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
   if (ext == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("certificate extension ", OBJ_nid2sn(nid), " = \"", value.substr(0, 128),
-                     "\" does not parse"));
+    return absl::InvalidArgumentError(absl::StrCat("certificate extension ", OBJ_nid2sn(nid),
+                                                   " = \"", value.substr(0, 128),
+                                                   "\" does not parse"));
   }
   if (X509_add_ext(cert, ext.get(), -1) != 1) return OpenSslError("X509_add_ext");
   return absl::OkStatus();

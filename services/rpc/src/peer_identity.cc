@@ -66,8 +66,7 @@ absl::StatusOr<PeerIdentity> ParseSpiffeId(absl::string_view uri) {
   }
   if (!known) {
     return absl::UnauthenticatedError(absl::StrCat(
-        "URI SAN role ", Quote(role),
-        " is not one of household, hub, operator, regulator, admin"));
+        "URI SAN role ", Quote(role), " is not one of household, hub, operator, regulator, admin"));
   }
   if (id.empty() || id.size() > kMaxIdBytes) {
     return absl::UnauthenticatedError(
@@ -91,8 +90,8 @@ absl::StatusOr<PeerIdentity> IdentityFromCertificatePem(absl::string_view pem) {
     return absl::UnauthenticatedError("client certificate does not parse as PEM X.509");
   }
   std::vector<std::string> peergrid_uris;
-  auto* names = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
     if (name->type != GEN_URI) continue;
@@ -108,10 +107,9 @@ absl::StatusOr<PeerIdentity> IdentityFromCertificatePem(absl::string_view pem) {
         "client certificate has no spiffe://peergrid/<role>/<id> URI SAN");
   }
   if (peergrid_uris.size() > 1) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("client certificate has ", peergrid_uris.size(),
-                     " spiffe://peergrid/ URI SANs (", Quote(peergrid_uris[0]), ", ",
-                     Quote(peergrid_uris[1]), "); exactly one is allowed"));
+    return absl::UnauthenticatedError(absl::StrCat(
+        "client certificate has ", peergrid_uris.size(), " spiffe://peergrid/ URI SANs (",
+        Quote(peergrid_uris[0]), ", ", Quote(peergrid_uris[1]), "); exactly one is allowed"));
   }
   return ParseSpiffeId(peergrid_uris[0]);
 }

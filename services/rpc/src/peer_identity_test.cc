@@ -23,8 +23,10 @@ std::string CertWithUris(const CertIssuer& ca, std::vector<std::string> uris) {
 }
 
 TEST(ParseSpiffeIdTest, AcceptsEveryRoleAndAnIdOfAllowedCharacters) {
-  for (auto [role, name] : {std::pair{Role::kHousehold, "household"}, {Role::kHub, "hub"},
-                            {Role::kOperator, "operator"}, {Role::kRegulator, "regulator"},
+  for (auto [role, name] : {std::pair{Role::kHousehold, "household"},
+                            {Role::kHub, "hub"},
+                            {Role::kOperator, "operator"},
+                            {Role::kRegulator, "regulator"},
                             {Role::kAdmin, "admin"}}) {
     ASSERT_OK_AND_ASSIGN(PeerIdentity id,
                          ParseSpiffeId(std::string("spiffe://peergrid/") + name + "/a-Z_0.9"));
@@ -54,11 +56,10 @@ TEST(ParseSpiffeIdTest, RefusesBadRolesAndIds) {
 
 TEST(IdentityFromCertificatePemTest, TakesTheOnePeergridUriSan) {
   ASSERT_OK_AND_ASSIGN(CertIssuer ca, CertIssuer::Create("test zone CA"));
-  ASSERT_OK_AND_ASSIGN(
-      PeerIdentity id,
-      IdentityFromCertificatePem(CertWithUris(
-          ca, {"https://example.org/x", "spiffe://other-domain/hub/x",
-               "spiffe://peergrid/household/h1"})));
+  ASSERT_OK_AND_ASSIGN(PeerIdentity id,
+                       IdentityFromCertificatePem(
+                           CertWithUris(ca, {"https://example.org/x", "spiffe://other-domain/hub/x",
+                                             "spiffe://peergrid/household/h1"})));
   EXPECT_EQ(id.role, Role::kHousehold);
   EXPECT_EQ(id.id, "h1");
 }

@@ -43,9 +43,7 @@ std::string HostOf(absl::string_view address) {
   return std::string(address);  // a bare host (possibly IPv6 without brackets)
 }
 
-std::string Quote(absl::string_view text) {
-  return absl::StrCat("\"", text.substr(0, 128), "\"");
-}
+std::string Quote(absl::string_view text) { return absl::StrCat("\"", text.substr(0, 128), "\""); }
 
 absl::Status ParsesAsCertificate(absl::string_view flag, const std::string& path,
                                  const std::string& pem) {
@@ -92,15 +90,15 @@ struct LoadedPair {
 
 // Loads and checks cert, key and CA; `ca_flag` is "--client-ca" or "--ca".
 absl::StatusOr<LoadedPair> LoadFiles(const ServerTlsFlags& names, absl::string_view ca_flag) {
-  const bool any = !names.cert_file.empty() || !names.key_file.empty() ||
-                   !names.client_ca_file.empty();
+  const bool any =
+      !names.cert_file.empty() || !names.key_file.empty() || !names.client_ca_file.empty();
   if (!any) {
     return absl::InvalidArgumentError(absl::StrReplaceAll(kWhatToPass, {{"%s", ca_flag}}));
   }
-  for (auto [flag, value] : {std::pair<absl::string_view, const std::string*>{
-                                 "--tls-cert", &names.cert_file},
-                             {"--tls-key", &names.key_file},
-                             {ca_flag, &names.client_ca_file}}) {
+  for (auto [flag, value] :
+       {std::pair<absl::string_view, const std::string*>{"--tls-cert", &names.cert_file},
+        {"--tls-key", &names.key_file},
+        {ca_flag, &names.client_ca_file}}) {
     if (value->empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat(flag, " is missing: mutual TLS needs --tls-cert, --tls-key and ", ca_flag));

@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "grpcpp/grpcpp.h"
 #include "grpcpp/generic/async_generic_service.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "peergrid/rpc/cert_issuer.h"
 #include "peergrid/testing/paths.h"
@@ -106,21 +106,21 @@ class TlsFilesTest : public ::testing::Test {
 TEST_F(TlsFilesTest, NamesTheFlagAndFileThatIsWrong) {
   ServerTlsFlags flags = Server();
   flags.key_file = P("missing.key");
-  EXPECT_THAT(MakeServerCredentials(flags, "127.0.0.1:0"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("--tls-key"), HasSubstr("missing.key"),
-                             HasSubstr("cannot read"))));
+  EXPECT_THAT(
+      MakeServerCredentials(flags, "127.0.0.1:0"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("--tls-key"), HasSubstr("missing.key"), HasSubstr("cannot read"))));
   flags = Server();
   flags.client_ca_file = P("garbage.pem");
-  EXPECT_THAT(MakeServerCredentials(flags, "127.0.0.1:0"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("--client-ca"), HasSubstr("garbage.pem"),
-                             HasSubstr("not PEM"))));
+  EXPECT_THAT(
+      MakeServerCredentials(flags, "127.0.0.1:0"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("--client-ca"), HasSubstr("garbage.pem"), HasSubstr("not PEM"))));
   flags = Server();
   flags.key_file = P("client.key");
-  EXPECT_THAT(MakeServerCredentials(flags, "127.0.0.1:0"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("is not the key of --tls-cert")));
+  EXPECT_THAT(
+      MakeServerCredentials(flags, "127.0.0.1:0"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not the key of --tls-cert")));
   flags = Server();
   flags.cert_file.clear();
   EXPECT_THAT(MakeServerCredentials(flags, "127.0.0.1:0"),

@@ -138,7 +138,8 @@ grpc::Status AuditServiceImpl::GetInclusionProof(grpc::ServerContext* context,
                                                  const v1::GetInclusionProofRequest* request,
                                                  v1::InclusionProof* response) {
   if (grpc::Status s = authorizer_->Admit(
-          context, MethodName(v1::AuditService::service_full_name(), "GetInclusionProof"), *request);
+          context, MethodName(v1::AuditService::service_full_name(), "GetInclusionProof"),
+          *request);
       !s.ok()) {
     return s;
   }
@@ -164,7 +165,8 @@ grpc::Status AuditServiceImpl::GetConsistencyProof(grpc::ServerContext* context,
                                                    const v1::GetConsistencyProofRequest* request,
                                                    v1::ConsistencyProof* response) {
   if (grpc::Status s = authorizer_->Admit(
-          context, MethodName(v1::AuditService::service_full_name(), "GetConsistencyProof"), *request);
+          context, MethodName(v1::AuditService::service_full_name(), "GetConsistencyProof"),
+          *request);
       !s.ok()) {
     return s;
   }

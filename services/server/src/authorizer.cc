@@ -124,9 +124,8 @@ auto Typed(F check) {
                  const google::protobuf::Message& message) -> absl::Status {
     const Request* request = google::protobuf::DynamicCastToGenerated<Request>(&message);
     if (request == nullptr) {
-      return absl::InternalError(absl::StrCat("authorization: request is a ",
-                                              message.GetTypeName(), ", not a ",
-                                              Request::descriptor()->full_name()));
+      return absl::InternalError(absl::StrCat("authorization: request is a ", message.GetTypeName(),
+                                              ", not a ", Request::descriptor()->full_name()));
     }
     return check(a, caller, *request);
   };
@@ -149,36 +148,36 @@ std::map<std::string, Authorizer::Rule, std::less<>> Authorizer::Table() {
   std::map<std::string, Rule, std::less<>> t;
   // MarketService: a participant's orders, bills and trades; market-wide
   // results (every fill and bill) to regulator and admin only.
-  t[MethodName(market, "SubmitOrder")] = Typed<v1::SubmitOrderRequest>(
-      [](A a, C c, const v1::SubmitOrderRequest& r) {
+  t[MethodName(market, "SubmitOrder")] =
+      Typed<v1::SubmitOrderRequest>([](A a, C c, const v1::SubmitOrderRequest& r) {
         return a.TradeFor(c, r.order().participant_id());
       });
-  t[MethodName(market, "CancelOrder")] = Typed<v1::CancelOrderRequest>(
-      [](A a, C c, const v1::CancelOrderRequest& r) {
+  t[MethodName(market, "CancelOrder")] =
+      Typed<v1::CancelOrderRequest>([](A a, C c, const v1::CancelOrderRequest& r) {
         return a.CancelOrder(c, r.order_id(), r.participant_id());
       });
   t[MethodName(market, "GetOrder")] = Typed<v1::GetOrderRequest>(
       [](A a, C c, const v1::GetOrderRequest& r) { return a.ReadOrder(c, r.order_id()); });
-  t[MethodName(market, "ListOrders")] = Typed<v1::ListOrdersRequest>(
-      [](A a, C c, const v1::ListOrdersRequest& r) {
+  t[MethodName(market, "ListOrders")] =
+      Typed<v1::ListOrdersRequest>([](A a, C c, const v1::ListOrdersRequest& r) {
         return a.ReadParticipant(c, r.participant_id());
       });
-  t[MethodName(market, "GetBill")] = Typed<v1::GetBillRequest>(
-      [](A a, C c, const v1::GetBillRequest& r) { return a.ReadParticipant(c, r.participant_id()); });
-  t[MethodName(market, "WatchTrades")] = Typed<v1::WatchTradesRequest>(
-      [](A a, C c, const v1::WatchTradesRequest& r) {
+  t[MethodName(market, "GetBill")] =
+      Typed<v1::GetBillRequest>([](A a, C c, const v1::GetBillRequest& r) {
+        return a.ReadParticipant(c, r.participant_id());
+      });
+  t[MethodName(market, "WatchTrades")] =
+      Typed<v1::WatchTradesRequest>([](A a, C c, const v1::WatchTradesRequest& r) {
         if (r.participant_id().empty()) return RegulatorOrAdmin(c, "every participant's fills");
         return a.ReadParticipant(c, r.participant_id());
       });
-  t[MethodName(market, "GetIntervalResult")] = Typed<v1::GetIntervalResultRequest>(
-      [](A, C c, const v1::GetIntervalResultRequest&) {
+  t[MethodName(market, "GetIntervalResult")] =
+      Typed<v1::GetIntervalResultRequest>([](A, C c, const v1::GetIntervalResultRequest&) {
         return RegulatorOrAdmin(c, "an interval's fills and bills of every participant");
       });
   // AdminService: registrations and tariff; the zone's configuration to anyone.
   for (const char* m : {"RegisterHub", "RegisterParticipant", "SetTariff"}) {
-    t[MethodName(admin, m)] = [](A, C c, const google::protobuf::Message&) {
-      return AdminOnly(c);
-    };
+    t[MethodName(admin, m)] = [](A, C c, const google::protobuf::Message&) { return AdminOnly(c); };
   }
   t[MethodName(admin, "GetZone")] = Anyone;
   // AuditService: signed checkpoints, proofs (hashes only) and the verifier
@@ -194,8 +193,8 @@ std::map<std::string, Authorizer::Rule, std::less<>> Authorizer::Table() {
   t[MethodName(audit, "GetReceipt")] = Typed<v1::GetReceiptRequest>(
       [](A a, C c, const v1::GetReceiptRequest& r) { return a.ReadOrder(c, r.order_id()); });
   // HubService: checked on every report of the stream.
-  t[MethodName(hub, "Report")] = Typed<v1::HubReport>(
-      [](A a, C c, const v1::HubReport& r) { return a.ReportFor(c, r); });
+  t[MethodName(hub, "Report")] =
+      Typed<v1::HubReport>([](A a, C c, const v1::HubReport& r) { return a.ReportFor(c, r); });
   // OperatorService: a hub's views to its operator (and the hub itself);
   // ListHubs is filtered to an operator's own hub by the handler.
   t[MethodName(ops, "ListHubs")] = [](A, C c, const google::protobuf::Message&) {
@@ -223,9 +222,8 @@ absl::Status Authorizer::CheckIdentity(const PeerIdentity& caller, absl::string_
   absl::Status status = rule->second(*this, caller, request);
   if (status.code() == absl::StatusCode::kPermissionDenied) {
     const size_t slash = method.rfind('/');
-    return absl::PermissionDeniedError(absl::StrCat(caller.ToString(), " may not ",
-                                                    method.substr(slash + 1), " ",
-                                                    status.message()));
+    return absl::PermissionDeniedError(absl::StrCat(
+        caller.ToString(), " may not ", method.substr(slash + 1), " ", status.message()));
   }
   return status;
 }

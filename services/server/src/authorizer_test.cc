@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "google/protobuf/descriptor.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
 #include "peergrid/testing/status_matchers.h"
 #include "peergrid/v1/admin.grpc.pb.h"
@@ -18,9 +18,9 @@
 namespace peergrid::server {
 namespace {
 
+using ::peergrid::testing::StatusIs;
 using rpc::PeerIdentity;
 using rpc::Role;
-using ::peergrid::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
@@ -143,7 +143,8 @@ TEST_F(AuthorizerTest, BillsAreForTheHouseholdItsOperatorRegulatorAndAdmin) {
   EXPECT_OK(Call(kOp1, kMarket, "GetBill", bill));
   EXPECT_OK(Call(kReg, kMarket, "GetBill", bill));
   EXPECT_OK(Call(kAdmin, kMarket, "GetBill", bill));
-  EXPECT_THAT(Call(kH1, kMarket, "GetBill", bill), StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
+  EXPECT_THAT(Call(kH1, kMarket, "GetBill", bill),
+              StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
   EXPECT_THAT(Call(kHub1, kMarket, "GetBill", bill),  // h2 does not delegate to its hub
               StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
   EXPECT_THAT(Call({Role::kOperator, "hub-2"}, kMarket, "GetBill", bill),
@@ -183,8 +184,9 @@ TEST_F(AuthorizerTest, HubsReportForThemselvesAndTheirOwnMeters) {
   EXPECT_THAT(Call(kOp1, "peergrid.v1.HubService", "Report", report),
               StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
   report.add_meters()->set_participant_id("h3");  // registered on hub-2
-  EXPECT_THAT(Call(kHub1, "peergrid.v1.HubService", "Report", report),
-              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("meter participant_id \"h3\"")));
+  EXPECT_THAT(
+      Call(kHub1, "peergrid.v1.HubService", "Report", report),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("meter participant_id \"h3\"")));
   report.mutable_meters(1)->set_participant_id("nobody");
   EXPECT_THAT(Call(kHub1, "peergrid.v1.HubService", "Report", report),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("\"nobody\"")));
@@ -198,7 +200,8 @@ TEST_F(AuthorizerTest, OperatorsSeeTheirOwnHub) {
   EXPECT_OK(Call(kHub1, kOps, "GetHub", get));
   EXPECT_THAT(Call({Role::kOperator, "hub-2"}, kOps, "GetHub", get),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("operator/hub-2")));
-  EXPECT_THAT(Call(kH1, kOps, "GetHub", get), StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
+  EXPECT_THAT(Call(kH1, kOps, "GetHub", get),
+              StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
   EXPECT_THAT(Call(kOp1, kOps, "ListBatteries", v1::ListBatteriesRequest()),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("every hub")));
   EXPECT_OK(Call(kReg, kOps, "WatchAlarms", v1::WatchAlarmsRequest()));
@@ -212,8 +215,9 @@ TEST_F(AuthorizerTest, AMethodWithoutARuleIsDenied) {
                                         v1::GetZoneRequest()),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("no authorization rule")));
   // A request of the wrong type never passes a typed rule.
-  EXPECT_THAT(Call(kH1, kMarket, "SubmitOrder", v1::GetZoneRequest()),
-              StatusIs(absl::StatusCode::kInternal, HasSubstr("not a peergrid.v1.SubmitOrderRequest")));
+  EXPECT_THAT(
+      Call(kH1, kMarket, "SubmitOrder", v1::GetZoneRequest()),
+      StatusIs(absl::StatusCode::kInternal, HasSubstr("not a peergrid.v1.SubmitOrderRequest")));
 }
 
 }  // namespace

@@ -143,8 +143,10 @@ grpc::Status HubServiceImpl::Report(
         foreign.push_back(std::move(ack));
         continue;
       }
-      absl::Status check = authorizer_->Check(
-          *context, MethodName(v1::HubService::service_full_name(), "Report"), *r).status();
+      absl::Status check =
+          authorizer_
+              ->Check(*context, MethodName(v1::HubService::service_full_name(), "Report"), *r)
+              .status();
       if (check.ok() && r->zone_id() != hub.zone_id()) {
         check =
             absl::InvalidArgumentError(absl::StrCat("zone_id \"", r->zone_id(), "\" is not hub ",

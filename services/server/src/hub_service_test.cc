@@ -107,7 +107,10 @@ class HubServiceTest : public ::testing::Test {
   std::string dir_;
   exchange::InMemoryHubDirectory directory_;
   // In-process tests of the stream run as admin (authorizer_test has the rules).
-  Authorizer authorizer_{&directory_, [](const std::string& id) -> absl::StatusOr<std::string> { return absl::NotFoundError(id); }, /*insecure=*/true};
+  Authorizer authorizer_{
+      &directory_,
+      [](const std::string& id) -> absl::StatusOr<std::string> { return absl::NotFoundError(id); },
+      /*insecure=*/true};
   ManualClock clock_{absl::FromUnixMillis(kT0Ms)};
   std::unique_ptr<telemetry::TelemetryStore> store_;
   std::unique_ptr<HubServiceImpl> service_;

@@ -43,7 +43,8 @@ grpc::Status MarketServiceImpl::CancelOrder(grpc::ServerContext* context,
   return Respond(exchange_->CancelOrder(*request), response);
 }
 
-grpc::Status MarketServiceImpl::GetOrder(grpc::ServerContext* context, const v1::GetOrderRequest* request,
+grpc::Status MarketServiceImpl::GetOrder(grpc::ServerContext* context,
+                                         const v1::GetOrderRequest* request,
                                          v1::OrderState* response) {
   if (grpc::Status s = authorizer_->Admit(
           context, MethodName(v1::MarketService::service_full_name(), "GetOrder"), *request);
@@ -70,7 +71,8 @@ grpc::Status MarketServiceImpl::GetIntervalResult(grpc::ServerContext* context,
                                                   const v1::GetIntervalResultRequest* request,
                                                   v1::IntervalResult* response) {
   if (grpc::Status s = authorizer_->Admit(
-          context, MethodName(v1::MarketService::service_full_name(), "GetIntervalResult"), *request);
+          context, MethodName(v1::MarketService::service_full_name(), "GetIntervalResult"),
+          *request);
       !s.ok()) {
     return s;
   }
@@ -78,7 +80,8 @@ grpc::Status MarketServiceImpl::GetIntervalResult(grpc::ServerContext* context,
   return Respond(exchange_->GetIntervalResult(request->interval_start()), response);
 }
 
-grpc::Status MarketServiceImpl::GetBill(grpc::ServerContext* context, const v1::GetBillRequest* request,
+grpc::Status MarketServiceImpl::GetBill(grpc::ServerContext* context,
+                                        const v1::GetBillRequest* request,
                                         v1::GetBillResponse* response) {
   if (grpc::Status s = authorizer_->Admit(
           context, MethodName(v1::MarketService::service_full_name(), "GetBill"), *request);
@@ -151,7 +154,8 @@ grpc::Status AdminServiceImpl::RegisterParticipant(grpc::ServerContext* context,
                                                    const v1::RegisterParticipantRequest* request,
                                                    v1::RegisterResponse* response) {
   if (grpc::Status s = authorizer_->Admit(
-          context, MethodName(v1::AdminService::service_full_name(), "RegisterParticipant"), *request);
+          context, MethodName(v1::AdminService::service_full_name(), "RegisterParticipant"),
+          *request);
       !s.ok()) {
     return s;
   }
@@ -161,7 +165,8 @@ grpc::Status AdminServiceImpl::RegisterParticipant(grpc::ServerContext* context,
   return rpc::ToGrpcStatus(index.status());
 }
 
-grpc::Status AdminServiceImpl::SetTariff(grpc::ServerContext* context, const v1::SetTariffRequest* request,
+grpc::Status AdminServiceImpl::SetTariff(grpc::ServerContext* context,
+                                         const v1::SetTariffRequest* request,
                                          v1::RegisterResponse* response) {
   if (grpc::Status s = authorizer_->Admit(
           context, MethodName(v1::AdminService::service_full_name(), "SetTariff"), *request);
@@ -174,8 +179,8 @@ grpc::Status AdminServiceImpl::SetTariff(grpc::ServerContext* context, const v1:
   return rpc::ToGrpcStatus(index.status());
 }
 
-grpc::Status AdminServiceImpl::GetZone(grpc::ServerContext* context, const v1::GetZoneRequest* request,
-                                       v1::Zone* response) {
+grpc::Status AdminServiceImpl::GetZone(grpc::ServerContext* context,
+                                       const v1::GetZoneRequest* request, v1::Zone* response) {
   if (grpc::Status s = authorizer_->Admit(
           context, MethodName(v1::AdminService::service_full_name(), "GetZone"), *request);
       !s.ok()) {

@@ -49,7 +49,8 @@ v1::HubSummary OperatorServiceImpl::Summarize(const v1::Hub& hub, int64_t now_ms
   return s;
 }
 
-grpc::Status OperatorServiceImpl::ListHubs(grpc::ServerContext* context, const v1::ListHubsRequest* request,
+grpc::Status OperatorServiceImpl::ListHubs(grpc::ServerContext* context,
+                                           const v1::ListHubsRequest* request,
                                            v1::ListHubsResponse* response) {
   rpc::PeerIdentity caller;
   if (grpc::Status s = authorizer_->Admit(
@@ -68,7 +69,8 @@ grpc::Status OperatorServiceImpl::ListHubs(grpc::ServerContext* context, const v
   return grpc::Status::OK;
 }
 
-grpc::Status OperatorServiceImpl::GetHub(grpc::ServerContext* context, const v1::GetHubRequest* request,
+grpc::Status OperatorServiceImpl::GetHub(grpc::ServerContext* context,
+                                         const v1::GetHubRequest* request,
                                          v1::HubStatus* response) {
   if (grpc::Status s = authorizer_->Admit(
           context, MethodName(v1::OperatorService::service_full_name(), "GetHub"), *request);
@@ -130,7 +132,8 @@ grpc::Status OperatorServiceImpl::GetBatteryHistory(grpc::ServerContext* context
                                                     const v1::GetBatteryHistoryRequest* request,
                                                     v1::GetBatteryHistoryResponse* response) {
   if (grpc::Status s = authorizer_->Admit(
-          context, MethodName(v1::OperatorService::service_full_name(), "GetBatteryHistory"), *request);
+          context, MethodName(v1::OperatorService::service_full_name(), "GetBatteryHistory"),
+          *request);
       !s.ok()) {
     return s;
   }

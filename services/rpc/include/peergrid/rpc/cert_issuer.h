@@ -30,8 +30,8 @@ struct LeafSpec {
   std::string common_name;
   std::vector<std::string> uri_sans;  // e.g. "spiffe://peergrid/household/h1"
   std::vector<std::string> dns_sans;
-  std::vector<std::string> ip_sans;   // dotted IPv4 or IPv6 text
-  bool server = false;                // serverAuth EKU (else clientAuth)
+  std::vector<std::string> ip_sans;              // dotted IPv4 or IPv6 text
+  bool server = false;                           // serverAuth EKU (else clientAuth)
   absl::Time not_before = absl::InfinitePast();  // InfinitePast: now − 1 h
   absl::Time not_after = absl::InfinitePast();   // InfinitePast: now + 825 days
 };
