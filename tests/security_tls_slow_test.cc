@@ -20,6 +20,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/descriptor.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "peergrid/rpc/cert_issuer.h"
@@ -76,10 +78,9 @@ class SecurityTlsTest : public ::testing::Test {
     server.ip_sans = {"127.0.0.1"};
     server.server = true;
     Write("exchange", server, *ca_);
-    exchange_ = StartExchange(
-        {"--tls-cert=" + P("exchange.pem"), "--tls-key=" + P("exchange.key"),
-         "--client-ca=" + P("ca.pem")},
-        "exchange")
+    exchange_ = StartExchange({"--tls-cert=" + P("exchange.pem"), "--tls-key=" + P("exchange.key"),
+                               "--client-ca=" + P("ca.pem")},
+                              "exchange")
                     .release();
     ASSERT_NE(exchange_, nullptr);
     address_ = new std::string("127.0.0.1:" + ReadFile(P("exchange.port")));
@@ -100,8 +101,8 @@ class SecurityTlsTest : public ::testing::Test {
       grpc::Status status = admin.admin->RegisterHub(Deadline().get(), hub, &response);
       ASSERT_TRUE(status.ok()) << status.error_message();
     }
-    for (auto [id, hub, delegates] : {std::tuple{"h1", "hub-1", true}, {"h2", "hub-1", false},
-                                      {"h3", "hub-2", true}}) {
+    for (auto [id, hub, delegates] :
+         {std::tuple{"h1", "hub-1", true}, {"h2", "hub-1", false}, {"h3", "hub-2", true}}) {
       v1::RegisterParticipantRequest p;
       p.mutable_participant()->set_participant_id(id);
       p.mutable_participant()->set_hub_id(hub);
@@ -127,8 +128,7 @@ class SecurityTlsTest : public ::testing::Test {
 
   static std::string P(const std::string& name) { return *dir_ + "/" + name; }
 
-  static void Write(const std::string& name, const rpc::LeafSpec& spec,
-                    const rpc::CertIssuer& ca) {
+  static void Write(const std::string& name, const rpc::LeafSpec& spec, const rpc::CertIssuer& ca) {
     auto pair = ca.Issue(spec);
     ASSERT_OK(pair);
     ASSERT_OK(rpc::WriteTextFile(P(name + ".pem"), pair->cert_pem));
@@ -140,8 +140,8 @@ class SecurityTlsTest : public ::testing::Test {
   static std::unique_ptr<runtime::Subprocess> StartExchange(std::vector<std::string> flags,
                                                             const std::string& name) {
     std::vector<std::string> argv = {Exchange(), "--data-dir=" + P(name + "-data"),
-                                     "--listen=127.0.0.1:0", "--http=",
-                                     "--port-file=" + P(name + ".port")};
+                                     "--listen=127.0.0.1:0",
+                                     "--http=", "--port-file=" + P(name + ".port")};
     argv.insert(argv.end(), flags.begin(), flags.end());
     auto started = runtime::Subprocess::Start(argv, P(name + ".log"));
     EXPECT_OK(started);
@@ -256,6 +256,90 @@ TEST_F(SecurityTlsTest, NoOrTwoPeergridSansAreUnauthenticated) {
             grpc::StatusCode::UNAUTHENTICATED);
 }
 
+// Calls `method` generically (one request message, then half-close) and
+// returns the status and the first response, if any.
+std::pair<grpc::Status, std::string> CallGeneric(const std::shared_ptr<grpc::Channel>& channel,
+                                                 const std::string& method,
+                                                 const std::string& request) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+      stub.PrepareCall(&context, method, &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  auto wait = [&] { return cq.Next(&tag, &ok) && ok; };
+  call->StartCall(reinterpret_cast<void*>(1));
+  std::string first;
+  if (wait()) {
+    grpc::Slice slice(request);
+    grpc::ByteBuffer buffer(&slice, 1);
+    call->Write(buffer, reinterpret_cast<void*>(2));
+    if (wait()) {
+      call->WritesDone(reinterpret_cast<void*>(3));
+      (void)wait();
+      grpc::ByteBuffer response;
+      call->Read(&response, reinterpret_cast<void*>(4));
+      if (wait()) {
+        std::vector<grpc::Slice> slices;
+        (void)response.Dump(&slices);
+        for (const grpc::Slice& sl : slices) {
+          first.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+        }
+        context.TryCancel();  // a stream: the first message is enough
+      }
+    }
+  }
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  (void)wait();
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return {status, first};
+}
+
+TEST_F(SecurityTlsTest, EveryMethodOfEveryServiceChecksTheCaller) {
+  // A certificate of the zone CA without a peergrid identity: every handler
+  // that asks the Authorizer answers UNAUTHENTICATED, whatever the request.
+  rpc::LeafSpec spec;
+  spec.common_name = "anonymous";
+  Write("anonymous", spec, *ca_);
+  const std::shared_ptr<grpc::Channel> channel = WithCert("anonymous").channel;
+  int methods = 0;
+  for (const char* name :
+       {"peergrid.v1.MarketService", "peergrid.v1.AdminService", "peergrid.v1.AuditService",
+        "peergrid.v1.HubService", "peergrid.v1.OperatorService"}) {
+    const google::protobuf::ServiceDescriptor* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+    ASSERT_NE(service, nullptr) << name;
+    for (int i = 0; i < service->method_count(); ++i, ++methods) {
+      const std::string method =
+          absl::StrCat("/", service->full_name(), "/", service->method(i)->name());
+      std::string request;  // the empty message, valid for every request type
+      if (service->method(i)->name() == "Report") {
+        v1::HubReport report;        // the first report names a registered hub
+        report.set_hub_id("hub-2");  // AHubReports... streams for hub-1
+        report.set_zone_id("jeju-1");
+        report.set_seq(1);
+        request = report.SerializeAsString();
+      }
+      auto [status, first] = CallGeneric(channel, method, request);
+      if (service->method(i)->name() == "Report") {
+        v1::ReportAck ack;  // reports are checked one by one: the refusal is in the ack
+        ASSERT_TRUE(ack.ParseFromString(first)) << method;
+        EXPECT_EQ(ack.rejection().code(), grpc::StatusCode::UNAUTHENTICATED)
+            << method << ": " << ack.rejection().message();
+        continue;
+      }
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+          << method << " did not check its caller: " << status.error_message();
+    }
+  }
+  EXPECT_EQ(methods, 24);  // 7 market, 4 admin, 7 audit, 1 hub, 5 operator
+}
+
 // One action of the table below, and who may take it.
 struct Action {
   std::string name;
@@ -272,8 +356,8 @@ std::function<grpc::Status(const Client&, int)> Unary(Request request, Call call
 }
 
 TEST_F(SecurityTlsTest, EveryRoleTryingEveryOtherRolesActionIsDenied) {
-  const std::set<std::string> everyone = {"admin/ops", "regulator/r1", "household/h1",
-                                          "household/h2", "hub/hub-1", "hub/hub-2",
+  const std::set<std::string> everyone = {"admin/ops",     "regulator/r1", "household/h1",
+                                          "household/h2",  "hub/hub-1",    "hub/hub-2",
                                           "operator/hub-1"};
   v1::GetOrderRequest get_o2;
   get_o2.set_order_id("o-h2");
@@ -298,57 +382,66 @@ TEST_F(SecurityTlsTest, EveryRoleTryingEveryOtherRolesActionIsDenied) {
   register_p.mutable_participant()->set_hub_id("hub-1");
   register_p.mutable_participant()->set_kind(v1::HOUSEHOLD);
   const std::vector<Action> actions = {
-      {"SubmitOrder for h1", {"admin/ops", "household/h1", "hub/hub-1"},
+      {"SubmitOrder for h1",
+       {"admin/ops", "household/h1", "hub/hub-1"},
        [](const Client& c, int n) { return Submit(c, absl::StrCat("t-h1-", n), "h1"); }},
-      {"SubmitOrder for h2 (no delegation)", {"admin/ops", "household/h2"},
+      {"SubmitOrder for h2 (no delegation)",
+       {"admin/ops", "household/h2"},
        [](const Client& c, int n) { return Submit(c, absl::StrCat("t-h2-", n), "h2"); }},
       // Refused for everyone: by the authorizer, and for admin by the exchange.
-      {"CancelOrder of h2's order as h1", {},
-       Unary<v1::CancelOrderResponse>(cancel_o2, [](const Client& c, auto... a) {
-         return c.market->CancelOrder(a...);
-       })},
-      {"GetOrder of h2's order", {"admin/ops", "regulator/r1", "household/h2", "operator/hub-1"},
+      {"CancelOrder of h2's order as h1",
+       {},
+       Unary<v1::CancelOrderResponse>(
+           cancel_o2, [](const Client& c, auto... a) { return c.market->CancelOrder(a...); })},
+      {"GetOrder of h2's order",
+       {"admin/ops", "regulator/r1", "household/h2", "operator/hub-1"},
        Unary<v1::OrderState>(get_o2,
                              [](const Client& c, auto... a) { return c.market->GetOrder(a...); })},
       {"ListOrders of h1",
        {"admin/ops", "regulator/r1", "household/h1", "hub/hub-1", "operator/hub-1"},
        Unary<v1::ListOrdersResponse>(
            list_h1, [](const Client& c, auto... a) { return c.market->ListOrders(a...); })},
-      {"GetBill of h2", {"admin/ops", "regulator/r1", "household/h2", "operator/hub-1"},
-       Unary<v1::GetBillResponse>(bill_h2,
-                                  [](const Client& c, auto... a) { return c.market->GetBill(a...); })},
-      {"GetIntervalResult", {"admin/ops", "regulator/r1"},
+      {"GetBill of h2",
+       {"admin/ops", "regulator/r1", "household/h2", "operator/hub-1"},
+       Unary<v1::GetBillResponse>(
+           bill_h2, [](const Client& c, auto... a) { return c.market->GetBill(a...); })},
+      {"GetIntervalResult",
+       {"admin/ops", "regulator/r1"},
        Unary<v1::IntervalResult>(
            result, [](const Client& c, auto... a) { return c.market->GetIntervalResult(a...); })},
       {"GetReceipt of h1's order",
        {"admin/ops", "regulator/r1", "household/h1", "hub/hub-1", "operator/hub-1"},
        Unary<v1::Receipt>(receipt_o1,
                           [](const Client& c, auto... a) { return c.audit->GetReceipt(a...); })},
-      {"GetEntries", {"admin/ops", "regulator/r1"},
-       Unary<v1::GetEntriesResponse>(v1::GetEntriesRequest(), [](const Client& c, auto... a) {
-         return c.audit->GetEntries(a...);
-       })},
+      {"GetEntries",
+       {"admin/ops", "regulator/r1"},
+       Unary<v1::GetEntriesResponse>(
+           v1::GetEntriesRequest(),
+           [](const Client& c, auto... a) { return c.audit->GetEntries(a...); })},
       {"GetVerifierKey", everyone,
-       Unary<v1::VerifierKey>(v1::GetVerifierKeyRequest(), [](const Client& c, auto... a) {
-         return c.audit->GetVerifierKey(a...);
-       })},
+       Unary<v1::VerifierKey>(
+           v1::GetVerifierKeyRequest(),
+           [](const Client& c, auto... a) { return c.audit->GetVerifierKey(a...); })},
       {"GetZone", everyone,
        Unary<v1::Zone>(v1::GetZoneRequest(),
                        [](const Client& c, auto... a) { return c.admin->GetZone(a...); })},
-      {"SetTariff", {"admin/ops"}, Unary<v1::RegisterResponse>(tariff, [](const Client& c, auto... a) {
-         return c.admin->SetTariff(a...);
-       })},
-      {"RegisterParticipant", {"admin/ops"},
-       Unary<v1::RegisterResponse>(register_p, [](const Client& c, auto... a) {
-         return c.admin->RegisterParticipant(a...);
-       })},
-      {"OperatorService.GetHub hub-1", {"admin/ops", "regulator/r1", "operator/hub-1", "hub/hub-1"},
+      {"SetTariff",
+       {"admin/ops"},
+       Unary<v1::RegisterResponse>(
+           tariff, [](const Client& c, auto... a) { return c.admin->SetTariff(a...); })},
+      {"RegisterParticipant",
+       {"admin/ops"},
+       Unary<v1::RegisterResponse>(
+           register_p,
+           [](const Client& c, auto... a) { return c.admin->RegisterParticipant(a...); })},
+      {"OperatorService.GetHub hub-1",
+       {"admin/ops", "regulator/r1", "operator/hub-1", "hub/hub-1"},
        Unary<v1::HubStatus>(hub_1, [](const Client& c, auto... a) { return c.ops->GetHub(a...); })},
-      {"OperatorService.ListBatteries of every hub", {"admin/ops", "regulator/r1"},
-       Unary<v1::ListBatteriesResponse>(v1::ListBatteriesRequest(), [](const Client& c,
-                                                                         auto... a) {
-         return c.ops->ListBatteries(a...);
-       })},
+      {"OperatorService.ListBatteries of every hub",
+       {"admin/ops", "regulator/r1"},
+       Unary<v1::ListBatteriesResponse>(
+           v1::ListBatteriesRequest(),
+           [](const Client& c, auto... a) { return c.ops->ListBatteries(a...); })},
   };
   std::map<std::string, Client> clients;
   for (const std::string& who : everyone) {
@@ -414,24 +507,24 @@ v1::ReportAck ReportOnce(const Client& c, const std::string& hub_id, const std::
 TEST_F(SecurityTlsTest, AHubReportsOnlyForItselfAndItsOwnMeters) {
   // Distinct seqs: whether a rejected report moves the acknowledged seq is
   // another matter (issue 12, input bounds); here only authorization counts.
-  v1::ReportAck ack = ReportOnce(As("hub", "hub-2"), "hub-1", "h1", 1);
+  v1::ReportAck ack = ReportOnce(As("hub", "hub-2"), "hub-1", "h1", 2001);
   EXPECT_EQ(ack.rejection().code(), grpc::StatusCode::PERMISSION_DENIED)
       << ack.rejection().message();
   EXPECT_THAT(ack.rejection().message(), HasSubstr("hub/hub-2"));
-  ack = ReportOnce(As("hub", "hub-1"), "hub-1", "h3", 2);  // h3 is hub-2's
+  ack = ReportOnce(As("hub", "hub-1"), "hub-1", "h3", 2002);  // h3 is hub-2's
   EXPECT_EQ(ack.rejection().code(), grpc::StatusCode::PERMISSION_DENIED)
       << ack.rejection().message();
   EXPECT_THAT(ack.rejection().message(), HasSubstr("meter participant_id \"h3\""));
-  ack = ReportOnce(As("household", "h1"), "hub-1", "h1", 3);
+  ack = ReportOnce(As("household", "h1"), "hub-1", "h1", 2003);
   EXPECT_EQ(ack.rejection().code(), grpc::StatusCode::PERMISSION_DENIED);
   v1::GetHubRequest get;
   get.set_hub_id("hub-1");
   v1::HubStatus status;
   ASSERT_TRUE(As("admin", "ops").ops->GetHub(Deadline().get(), get, &status).ok());
   EXPECT_EQ(status.meters_size(), 0) << "a refused report was stored";
-  ack = ReportOnce(As("hub", "hub-1"), "hub-1", "h1", 4);
+  ack = ReportOnce(As("hub", "hub-1"), "hub-1", "h1", 2004);
   EXPECT_FALSE(ack.has_rejection()) << ack.rejection().message();
-  EXPECT_EQ(ack.acked_seq(), 4u);
+  EXPECT_GE(ack.acked_seq(), 2004u);
   ASSERT_TRUE(As("admin", "ops").ops->GetHub(Deadline().get(), get, &status).ok());
   ASSERT_EQ(status.meters_size(), 1);
   EXPECT_EQ(status.meters(0).participant_id(), "h1");
@@ -469,7 +562,6 @@ TEST_F(SecurityTlsTest, TheExchangeRefusesToStartWithoutTlsOrWithInsecureOffLoop
   EXPECT_THAT(log, HasSubstr("missing.key"));
 }
 
-
 TEST(DocumentedOpensslCommandsTest, CertificatesMadeByDocsSecurityMdWork) {
   const std::string dir = ::peergrid::testing::FreshTempDir("security_tls_openssl");
   const std::string doc = ReadFile(::peergrid::testing::SourceDir() + "/docs/SECURITY.md");
@@ -489,8 +581,8 @@ TEST(DocumentedOpensslCommandsTest, CertificatesMadeByDocsSecurityMdWork) {
   ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << ReadFile(dir + "/openssl.log");
 
   auto exchange = runtime::Subprocess::Start(
-      {Exchange(), "--data-dir=" + dir + "/data", "--listen=127.0.0.1:0", "--http=",
-       "--port-file=" + dir + "/port", "--tls-cert=" + dir + "/exchange.pem",
+      {Exchange(), "--data-dir=" + dir + "/data", "--listen=127.0.0.1:0",
+       "--http=", "--port-file=" + dir + "/port", "--tls-cert=" + dir + "/exchange.pem",
        "--tls-key=" + dir + "/exchange.key", "--client-ca=" + dir + "/ca.pem"},
       dir + "/exchange.log");
   ASSERT_OK(exchange);
