@@ -6,9 +6,11 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "peergrid/common/limits.h"
+#include "peergrid/common/text.h"
 #include "peergrid/rpc/grpc_status.h"
 
 namespace peergrid::server {
@@ -95,7 +97,7 @@ grpc::Status HubServiceImpl::Report(
   absl::StatusOr<v1::Hub> found = directory_->FindHub(first->hub_id());
   if (!found.ok()) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        absl::StrCat("hub_id \"", first->hub_id(), "\" is not registered"));
+                        absl::StrCat("hub_id ", QuoteInput(first->hub_id()), " is not registered"));
   }
   const v1::Hub hub = *std::move(found);
   const std::string& hub_id = hub.hub_id();
@@ -118,9 +120,15 @@ grpc::Status HubServiceImpl::Report(
     return status;
   };
 
-  // Meters already checked on this stream: registered on this hub, or not
-  // registered at all. Checked again after any registration.
-  absl::flat_hash_set<std::string> checked_meters;
+  // Meters already checked on this stream (registered on this hub, or not
+  // registered at all) and their max power (limits::MeterMaxPowerW of the
+  // registration). Checked again after any registration.
+  absl::flat_hash_map<std::string, int64_t> checked_meters;
+  const telemetry::TelemetryStore::MeterMaxPowerFn meter_max_power_w =
+      [&checked_meters](const std::string& participant_id) {
+        auto it = checked_meters.find(participant_id);
+        return it == checked_meters.end() ? limits::kMaxServiceConnectionW : it->second;
+      };
   uint64_t checked_generation = directory_->Generation();
   std::vector<std::unique_ptr<v1::HubReport>> batch;
   std::vector<const v1::HubReport*> ptrs;
@@ -132,42 +140,48 @@ grpc::Status HubServiceImpl::Report(
     ptrs.clear();
     prechecks.clear();
     foreign.clear();
+    // Once per batch, so that Ingest sees the same registrations as the checks.
+    if (const uint64_t generation = directory_->Generation(); generation != checked_generation) {
+      checked_meters.clear();
+      checked_generation = generation;
+    }
     for (const auto& r : batch) {
       if (r->hub_id() != hub_id) {
         v1::ReportAck ack;
         ack.mutable_rejection()->set_seq(r->seq());
         ack.mutable_rejection()->set_code(grpc::StatusCode::PERMISSION_DENIED);
-        ack.mutable_rejection()->set_message(absl::StrCat("this stream reports for hub_id \"",
-                                                          hub_id, "\", not \"", r->hub_id(), "\""));
+        ack.mutable_rejection()->set_message(absl::StrCat(
+            "this stream reports for hub_id \"", hub_id, "\", not ", QuoteInput(r->hub_id())));
         foreign.push_back(std::move(ack));
         continue;
       }
       absl::Status check;
       if (r->zone_id() != hub.zone_id()) {
-        check =
-            absl::InvalidArgumentError(absl::StrCat("zone_id \"", r->zone_id(), "\" is not hub ",
-                                                    hub_id, "'s zone \"", hub.zone_id(), "\""));
-      }
-      if (const uint64_t generation = directory_->Generation(); generation != checked_generation) {
-        checked_meters.clear();
-        checked_generation = generation;
+        check = absl::InvalidArgumentError(absl::StrCat("zone_id ", QuoteInput(r->zone_id()),
+                                                        " is not hub ", hub_id, "'s zone \"",
+                                                        hub.zone_id(), "\""));
       }
       for (const v1::MeterReading& m : r->meters()) {
         if (!check.ok() || checked_meters.contains(m.participant_id())) continue;
         absl::StatusOr<v1::Participant> p = directory_->FindParticipant(m.participant_id());
         if (p.ok() && p->hub_id() != hub_id) {
           check = absl::PermissionDeniedError(
-              absl::StrCat("meter participant_id \"", m.participant_id(),
-                           "\" is registered on hub \"", p->hub_id(), "\", not \"", hub_id, "\""));
+              absl::StrCat("meter participant_id ", QuoteInput(m.participant_id()),
+                           " is registered on hub \"", p->hub_id(), "\", not \"", hub_id, "\""));
         } else {
-          checked_meters.insert(m.participant_id());
+          checked_meters.emplace(
+              m.participant_id(),
+              p.ok() ? limits::MeterMaxPowerW(p->kind() == v1::SHARED_STORAGE, p->pv_nameplate_w(),
+                                              p->storage_bank_ids_size())
+                     : limits::kMaxServiceConnectionW);
         }
       }
       ptrs.push_back(r.get());
       prechecks.push_back(std::move(check));
     }
+    const uint64_t before_seq = store_->LastSeq(hub_id);
     absl::StatusOr<std::vector<telemetry::IngestResult>> results =
-        store_->Ingest(hub_id, ptrs, now_ms, prechecks);
+        store_->Ingest(hub_id, ptrs, now_ms, prechecks, meter_max_power_w);
     if (!results.ok()) return finish(rpc::ToGrpcStatus(results.status()));
     const uint64_t last_seq = store_->LastSeq(hub_id);
     for (v1::ReportAck& ack : foreign) {
@@ -176,15 +190,20 @@ grpc::Status HubServiceImpl::Report(
       if (!stream->Write(ack)) return finish(grpc::Status::OK);
     }
     // One ack per rejection (carrying it), then one for everything processed.
-    uint64_t acked = 0;
+    // A rejection's ack carries the seq stored before it: a rejected report
+    // never moves the acknowledged seq.
+    uint64_t acked = before_seq;
     for (const telemetry::IngestResult& res : *results) {
-      acked = std::max(acked, res.seq);
+      if (res.outcome == telemetry::IngestResult::Outcome::kStored) {
+        acked = std::max(acked, res.seq);
+        continue;
+      }
       if (res.outcome != telemetry::IngestResult::Outcome::kRejected) continue;
       v1::ReportAck ack;
       ack.set_acked_seq(std::min(acked, last_seq));
       ack.mutable_rejection()->set_seq(res.seq);
       ack.mutable_rejection()->set_code(static_cast<int32_t>(res.rejection.code()));
-      ack.mutable_rejection()->set_message(std::string(res.rejection.message()));
+      ack.mutable_rejection()->set_message(CapMessage(res.rejection.message()));
       ack.set_server_time_unix_ms(now_ms);
       if (!stream->Write(ack)) return finish(grpc::Status::OK);
     }
