@@ -17,8 +17,8 @@ absl::Status ValidateId(absl::string_view field, absl::string_view value) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '.' || c == '_' || c == ':' || c == '-';
     if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(field, " ", QuoteInput(value),
-                                                     " has a character outside [A-Za-z0-9._:-]"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, " ", QuoteInput(value), " has a character outside [A-Za-z0-9._:-]"));
     }
   }
   return absl::OkStatus();

@@ -107,9 +107,9 @@ absl::Status ValidateDisplayName(absl::string_view field, absl::string_view valu
                                                      value.size() - rest.size(), ")"));
     }
     if (IsControl(d.code_point)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, " ", QuoteInput(value), " has a control character (at byte ",
-          value.size() - rest.size(), ")"));
+      return absl::InvalidArgumentError(absl::StrCat(field, " ", QuoteInput(value),
+                                                     " has a control character (at byte ",
+                                                     value.size() - rest.size(), ")"));
     }
     if (chars == limits::kMaxDisplayNameChars) {
       return absl::InvalidArgumentError(absl::StrCat(field, " ", QuoteInput(value),

@@ -51,12 +51,12 @@ TEST(ValidateDisplayNameTest, AcceptsUtf8UpTo128Characters) {
 }
 
 TEST(ValidateDisplayNameTest, RefusesLongControlAndInvalid) {
-  EXPECT_THAT(ValidateDisplayName("participant.display_name", std::string(129, 'n')),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("participant.display_name \"nnnn")));
+  EXPECT_THAT(
+      ValidateDisplayName("participant.display_name", std::string(129, 'n')),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("participant.display_name \"nnnn")));
   const absl::Status huge = ValidateDisplayName("hub.display_name", std::string(4 << 20, 'n'));
-  EXPECT_THAT(huge, StatusIs(absl::StatusCode::kInvalidArgument,
-                             HasSubstr("longer than 128 characters")));
+  EXPECT_THAT(
+      huge, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("longer than 128 characters")));
   EXPECT_LT(huge.message().size(), 300u);
   EXPECT_THAT(ValidateDisplayName("hub.display_name", "line\nbreak"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("control character")));

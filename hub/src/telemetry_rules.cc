@@ -74,8 +74,8 @@ absl::Status CheckFiniteIn(const Where& where, const char* field, double value, 
 absl::Status CheckOrdered(const Where& where, const char* min_field, double min,
                           const char* max_field, double max) {
   if (min > max) {
-    return absl::InvalidArgumentError(absl::StrCat(Text(where), min_field, " ", min,
-                                                   " is above ", max_field, " ", max));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Text(where), min_field, " ", min, " is above ", max_field, " ", max));
   }
   return absl::OkStatus();
 }
@@ -122,12 +122,12 @@ absl::Status ValidateRead(const Where& where, const IntervalRead& r, const Sampl
                                                    context.interval_s, " s"));
   }
   // The interval must have ended (give or take the clock skew allowed).
-  if (r.interval_start > (context.now_unix_ms + limits::kMaxClockSkewMs) / 1000 -
-                             context.interval_s) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        Text(where), "interval_reads.interval_start ", r.interval_start,
-        " ends more than ", limits::kMaxClockSkewMs / 1000, " s after the exchange clock (",
-        context.now_unix_ms, " ms)"));
+  if (r.interval_start >
+      (context.now_unix_ms + limits::kMaxClockSkewMs) / 1000 - context.interval_s) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Text(where), "interval_reads.interval_start ", r.interval_start,
+                     " ends more than ", limits::kMaxClockSkewMs / 1000,
+                     " s after the exchange clock (", context.now_unix_ms, " ms)"));
   }
   const int64_t max_wh = limits::MaxIntervalEnergyWh(max_power_w, context.interval_s);
   PEERGRID_RETURN_IF_ERROR(
@@ -281,10 +281,10 @@ absl::Status ValidateSample(const HubSample& sample, const SampleContext& contex
         absl::StrCat("measured_at_unix_ms is ", sample.measured_at_unix_ms, ": expected > 0"));
   }
   if (sample.measured_at_unix_ms > context.now_unix_ms + limits::kMaxClockSkewMs) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "measured_at_unix_ms ", sample.measured_at_unix_ms, " is more than ",
-        limits::kMaxClockSkewMs / 1000, " s ahead of the exchange clock (", context.now_unix_ms,
-        " ms)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("measured_at_unix_ms ", sample.measured_at_unix_ms, " is more than ",
+                     limits::kMaxClockSkewMs / 1000, " s ahead of the exchange clock (",
+                     context.now_unix_ms, " ms)"));
   }
   for (const MeterSample& m : sample.meters) PEERGRID_RETURN_IF_ERROR(ValidateMeter(m, context));
   for (const BankSample& b : sample.banks) PEERGRID_RETURN_IF_ERROR(ValidateBank(b));
@@ -299,9 +299,9 @@ absl::Status ValidateSample(const HubSample& sample, const SampleContext& contex
 
 absl::Status ValidateSeqAdvance(uint64_t seq, uint64_t last_stored_seq) {
   if (seq > last_stored_seq && seq - last_stored_seq > limits::kMaxSeqAdvance) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "seq ", seq, " jumps more than ", limits::kMaxSeqAdvance, " past the last stored seq ",
-        last_stored_seq));
+    return absl::InvalidArgumentError(absl::StrCat("seq ", seq, " jumps more than ",
+                                                   limits::kMaxSeqAdvance,
+                                                   " past the last stored seq ", last_stored_seq));
   }
   return absl::OkStatus();
 }

@@ -67,7 +67,7 @@ TEST(TelemetryRulesTest, RejectsBadValuesWithInvalidArgument) {
   s = Good();
   s.meters[0].import_wh = -1;
   EXPECT_THAT(ValidateSample(s, Ctx()), StatusIs(absl::StatusCode::kInvalidArgument,
-                                               HasSubstr("meter \"h1\": import_wh is -1")));
+                                                 HasSubstr("meter \"h1\": import_wh is -1")));
   s = Good();
   s.meters[0].interval_reads[0].interval_start += 1;
   EXPECT_THAT(ValidateSample(s, Ctx()),
@@ -140,8 +140,8 @@ TEST(TelemetryRulesTest, BoundsIntervalReadsByTheMetersMaxPower) {
                        HasSubstr("meter \"h1\": interval_reads.import_wh is 1000000000000000: "
                                  "expected a value in [0, 62500]")));
   s.meters[0].interval_reads[0].import_wh = EnergyWh(62'501);
-  EXPECT_THAT(ValidateSample(s, Ctx()), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                 HasSubstr("interval_reads.import_wh")));
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("interval_reads.import_wh")));
   // The registration decides: a 1 MW storage meter may read 250 kWh.
   SampleContext storage = Ctx();
   storage.meter_max_power_w = [](const std::string&) { return int64_t{1'000'000}; };
@@ -149,8 +149,8 @@ TEST(TelemetryRulesTest, BoundsIntervalReadsByTheMetersMaxPower) {
   s.meters[0].interval_reads[0].export_wh = EnergyWh(250'000);
   EXPECT_THAT(ValidateSample(s, storage), IsOk());
   s.meters[0].interval_reads[0].export_wh = EnergyWh(250'001);
-  EXPECT_THAT(ValidateSample(s, storage), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                   HasSubstr("interval_reads.export_wh")));
+  EXPECT_THAT(ValidateSample(s, storage),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("interval_reads.export_wh")));
   s = Good();
   s.meters[0].power_w = -300'000;
   EXPECT_THAT(ValidateSample(s, Ctx()),

@@ -100,7 +100,8 @@ inline constexpr uint64_t kMaxSeqAdvance = 1'000'000;
 // larger. Shared storage: kMaxBankPowerW per bank it names (at least one).
 inline constexpr int64_t MeterMaxPowerW(bool shared_storage, int64_t pv_nameplate_w,
                                         int64_t bank_count) {
-  if (shared_storage) return kMaxBankPowerW * std::clamp<int64_t>(bank_count, 1, kMaxBanksPerParticipant);
+  if (shared_storage)
+    return kMaxBankPowerW * std::clamp<int64_t>(bank_count, 1, kMaxBanksPerParticipant);
   return std::max(kMaxServiceConnectionW, std::clamp<int64_t>(pv_nameplate_w, 0, kMaxPvNameplateW));
 }
 

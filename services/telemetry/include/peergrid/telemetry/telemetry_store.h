@@ -101,10 +101,11 @@ class TelemetryStore final : public exchange::MarketTelemetry {
   // one result per report, Unavailable when the write failed, or DataLoss when
   // a stored report or history bucket it had to read back does not decode
   // (nothing stored either way).
-  absl::StatusOr<std::vector<IngestResult>> Ingest(
-      const std::string& hub_id, absl::Span<const v1::HubReport* const> reports,
-      int64_t now_unix_ms, absl::Span<const absl::Status> prechecks = {},
-      const MeterMaxPowerFn& meter_max_power_w = {});
+  absl::StatusOr<std::vector<IngestResult>> Ingest(const std::string& hub_id,
+                                                   absl::Span<const v1::HubReport* const> reports,
+                                                   int64_t now_unix_ms,
+                                                   absl::Span<const absl::Status> prechecks = {},
+                                                   const MeterMaxPowerFn& meter_max_power_w = {});
 
   // MarketTelemetry: the latest stored report (NotFound if none) and every
   // participant's read for one interval (durable; survives restart).
