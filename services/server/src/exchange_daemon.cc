@@ -89,7 +89,10 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
   MarketServiceImpl market(exchange.get(), &trades, observe);
   AdminServiceImpl admin(exchange.get(), observe);
   AuditServiceImpl audit(ledger.get(), exchange.get(), &checkpoints, flags.origin, observe);
-  HubServiceImpl hub(telemetry_store.get(), &exchange->directory(), clock.get());
+  HubServiceOptions hub_options;
+  hub_options.max_queued_reports =
+      static_cast<size_t>(std::max<int64_t>(1, flags.hub_stream_max_queued));
+  HubServiceImpl hub(telemetry_store.get(), &exchange->directory(), clock.get(), hub_options);
   OperatorServiceImpl operator_service(telemetry_store.get(), &exchange->directory(), clock.get());
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -1,11 +1,15 @@
 #include "peergrid/server/hub_service.h"
 
+#include <atomic>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "peergrid/telemetry/telemetry_store.h"
@@ -71,17 +75,32 @@ class HubServiceTest : public ::testing::Test {
   }
   void TearDown() override { StopServer(); }
 
-  void StartServer() {
-    ASSERT_OK_AND_ASSIGN(store_, telemetry::TelemetryStore::Open(dir_ + "/telemetry"));
-    service_ = std::make_unique<HubServiceImpl>(store_.get(), &directory_, &clock_);
+  // `flow_window_bytes` > 0 shrinks HTTP/2 flow control on both sides (no
+  // BDP probing, small windows and write buffers), so backpressure shows at
+  // once instead of after megabytes.
+  void StartServer(HubServiceOptions options = {}, bool sync = true, int flow_window_bytes = 0) {
+    telemetry::TelemetryOptions store_options;
+    store_options.sync = sync;
+    ASSERT_OK_AND_ASSIGN(store_,
+                         telemetry::TelemetryStore::Open(dir_ + "/telemetry", store_options));
+    service_ = std::make_unique<HubServiceImpl>(store_.get(), &directory_, &clock_, options);
     grpc::ServerBuilder builder;
+    grpc::ChannelArguments client_args;
+    if (flow_window_bytes > 0) {
+      builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+      builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, flow_window_bytes);
+      builder.AddChannelArgument(GRPC_ARG_HTTP2_WRITE_BUFFER_SIZE, flow_window_bytes);
+      client_args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+      client_args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, flow_window_bytes);
+      client_args.SetInt(GRPC_ARG_HTTP2_WRITE_BUFFER_SIZE, flow_window_bytes);
+    }
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_NE(port, 0);
-    channel_ =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+    channel_ = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
+                                         grpc::InsecureChannelCredentials(), client_args);
     stub_ = v1::HubService::NewStub(channel_);
   }
   void StopServer() {
@@ -349,6 +368,94 @@ TEST_F(HubServiceTest, MessagesQuoteAtMost128BytesOfTheInput) {
   ASSERT_TRUE(acks[0].has_rejection());
   EXPECT_LT(acks[0].rejection().message().size(), 250u);
   EXPECT_THAT(acks[0].rejection().message(), HasSubstr("zone_id \"zzz"));
+}
+
+// Returns the number of threads of this process.
+int ThreadCount() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/self/task")) {
+    ++n;
+  }
+  return n;
+}
+
+// Issue 12: each Report stream held a server thread (and a reader thread).
+// On the callback API an open stream holds none.
+TEST_F(HubServiceTest, OpenStreamsCostNoThreads) {
+  constexpr int kStreams = 48;
+  // Warm up: one stream, so that gRPC's own pollers and executors exist.
+  grpc::Status status;
+  Send({MakeReport(1)}, &status);
+  ASSERT_TRUE(status.ok());
+  const int before = ThreadCount();
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReaderWriter<v1::HubReport, v1::ReportAck>>> streams;
+  for (int i = 0; i < kStreams; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    streams.push_back(stub_->Report(contexts.back().get()));
+    v1::ReportAck ack;
+    ASSERT_TRUE(streams.back()->Write(MakeReport(1)));  // a duplicate: acknowledged
+    ASSERT_TRUE(streams.back()->Read(&ack));
+    EXPECT_EQ(ack.acked_seq(), 1u);
+  }
+  // Every stream is open and has been served.
+  EXPECT_LT(ThreadCount() - before, kStreams / 4);
+  for (auto& stream : streams) {
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+}
+
+// Issue 12: a hub that sends reports and never reads its acks made the
+// exchange buffer without bound. Now the exchange stops reading its stream:
+// at most max_queued_reports wait, and the hub's writes block.
+TEST_F(HubServiceTest, AHubThatNeverReadsItsAcksIsThrottledNotBuffered) {
+  StopServer();
+  HubServiceOptions options;
+  options.max_queued_reports = 4;
+  StartServer(options, /*sync=*/false, /*flow_window_bytes=*/4096);
+  constexpr int kAttempts = 50'000;
+  auto big_report = [](uint64_t seq) {
+    v1::HubReport r = MakeReport(seq);
+    for (int i = 0; i < 40; ++i) {  // ≈ 1 kB
+      v1::MeterReading* m = r.add_meters();
+      m->set_participant_id(absl::StrCat("meter-", i));
+      m->set_import_wh(static_cast<int64_t>(seq));
+    }
+    return r;
+  };
+  grpc::ClientContext context;
+  auto stream = stub_->Report(&context);
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    for (int seq = 1; seq <= kAttempts; ++seq) {
+      if (!stream->Write(big_report(static_cast<uint64_t>(seq)))) break;
+      written.store(seq);
+    }
+  });
+  // Wait until the writes stop getting through (or all went through).
+  int last = -1;
+  for (int still = 0; still < 10 && written.load() < kAttempts;) {
+    absl::SleepFor(absl::Milliseconds(100));
+    const int now = written.load();
+    still = now == last ? still + 1 : 0;
+    last = now;
+  }
+  const int stalled_at = written.load();
+  const uint64_t processed = store_->LastSeq("hub-1");
+  RecordProperty("written", stalled_at);
+  RecordProperty("processed", static_cast<int>(processed));
+  EXPECT_LT(stalled_at, kAttempts) << "the hub's writes never blocked";
+  EXPECT_LE(service_->max_queued_on_a_stream(), 4);
+  EXPECT_LE(service_->queued_reports(), 4);
+  // What the exchange holds unprocessed is the bound plus what sits in small
+  // HTTP/2 windows — not the hub's whole backlog.
+  EXPECT_LE(static_cast<uint64_t>(stalled_at), processed + 64)
+      << "written " << stalled_at << ", processed " << processed;
+  context.TryCancel();
+  writer.join();
+  stream->Finish();
 }
 
 TEST_F(HubServiceTest, StalenessFollowsTheExchangeClock) {
