@@ -703,5 +703,17 @@ TEST_F(ExchangeTest, RegistrationRefusesWhatCannotBeRight) {
   EXPECT_EQ(ledger_->Size(), size + 2);
 }
 
+TEST_F(ExchangeTest, LookupErrorsQuoteAtMost128BytesOfTheId) {
+  const std::string huge(1 << 20, 'o');
+  const absl::Status order = exchange_->GetOrder(huge).status();
+  EXPECT_THAT(order, StatusIs(absl::StatusCode::kNotFound, HasSubstr("(1048576 bytes) not found")));
+  EXPECT_LT(order.message().size(), 300u);
+  const absl::Status hub = exchange_->directory().FindHub(huge).status();
+  EXPECT_THAT(hub, StatusIs(absl::StatusCode::kNotFound, HasSubstr("is not registered")));
+  EXPECT_LT(hub.message().size(), 300u);
+  const absl::Status participant = exchange_->directory().FindParticipant(huge).status();
+  EXPECT_LT(participant.message().size(), 300u);
+}
+
 }  // namespace
 }  // namespace peergrid::exchange
