@@ -21,8 +21,9 @@ TEST(IdsTest, InvalidIdsNameTheField) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("participant_id is empty")));
   EXPECT_THAT(ValidateId("hub_id", "a b"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("hub_id \"a b\"")));
-  EXPECT_THAT(ValidateId("order_id", std::string(129, 'x')),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("order_id is longer")));
+  EXPECT_THAT(
+      ValidateId("order_id", std::string(129, 'x')),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is longer than 128 bytes (129)")));
 }
 
 TEST(IdsTest, StrongTypesCompareAndHash) {

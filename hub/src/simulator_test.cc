@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "peergrid/hub/telemetry_rules.h"
 #include "peergrid/testing/status_matchers.h"
 
 namespace peergrid::hub {
@@ -120,6 +121,23 @@ TEST(SimulatorTest, EnergyBalancesEveryStepAndSocStaysInLimits) {
   EXPECT_EQ(steps, 86400 / 30);
   EXPECT_GT(charged, 0);     // midday surplus charges the banks
   EXPECT_GT(discharged, 0);  // the evening peak discharges them
+}
+
+// The bounds of telemetry_rules.h are for broken or hostile devices: a whole
+// simulated day of an honest hub (every 60 s) never meets one.
+TEST(SimulatorTest, EveryReportOfADayPassesTheTelemetryRules) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Simulator> sim,
+                       Simulator::Create(JejuConfig(5), kJejuDayStart));
+  HubSample prev = sim->TakeReport(1);
+  for (uint64_t seq = 2; seq <= 1440; ++seq) {
+    const int64_t now_s = kJejuDayStart + static_cast<int64_t>(seq) * 60;
+    ASSERT_OK(sim->AdvanceTo(now_s));
+    HubSample now = sim->TakeReport(seq);
+    const SampleContext context{900, now_s * 1000, {}};
+    ASSERT_THAT(ValidateSample(now, context), IsOk()) << "seq " << seq;
+    ASSERT_THAT(ValidateAgainstPrevious(now, prev), IsOk()) << "seq " << seq;
+    prev = std::move(now);
+  }
 }
 
 TEST(SimulatorTest, CountersAreMonotonicAndReadsAddUp) {

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "peergrid/common/ids.h"
+#include "peergrid/common/limits.h"
 #include "peergrid/common/status.h"
 
 namespace peergrid::hub {
@@ -32,6 +33,16 @@ absl::Status CheckPercent(const Where& where, const char* field, double value) {
   return absl::OkStatus();
 }
 
+// Checks lo ≤ value ≤ hi for an integer field.
+absl::Status CheckRange(const Where& where, const char* field, int64_t value, int64_t lo,
+                        int64_t hi) {
+  if (value < lo || value > hi) {
+    return absl::InvalidArgumentError(absl::StrCat(Text(where), field, " is ", value,
+                                                   ": expected a value in [", lo, ", ", hi, "]"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckNonNegative(const Where& where, const char* field, int64_t value) {
   if (value < 0) {
     return absl::InvalidArgumentError(
@@ -40,35 +51,114 @@ absl::Status CheckNonNegative(const Where& where, const char* field, int64_t val
   return absl::OkStatus();
 }
 
-absl::Status CheckFinite(const Where& where, const char* field, double value) {
+// Checks a monotonic lifetime counter: 0 ≤ value ≤ limits::kMaxCounterWh.
+absl::Status CheckCounter(const Where& where, const char* field, int64_t value) {
+  PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, field, value));
+  return CheckRange(where, field, value, 0, limits::kMaxCounterWh);
+}
+
+// Checks a finite lo ≤ value ≤ hi for a measured quantity.
+absl::Status CheckFiniteIn(const Where& where, const char* field, double value, double lo,
+                           double hi) {
   if (!std::isfinite(value)) {
     return absl::InvalidArgumentError(absl::StrCat(Text(where), field, " is not a finite number"));
+  }
+  if (value < lo || value > hi) {
+    return absl::InvalidArgumentError(absl::StrCat(Text(where), field, " is ", value,
+                                                   ": expected a value in [", lo, ", ", hi, "]"));
   }
   return absl::OkStatus();
 }
 
-absl::Status ValidateMeter(const MeterSample& m, int64_t interval_s) {
+// Checks that `min_field` ≤ `max_field` (cell extremes).
+absl::Status CheckOrdered(const Where& where, const char* min_field, double min,
+                          const char* max_field, double max) {
+  if (min > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Text(where), min_field, " ", min, " is above ", max_field, " ", max));
+  }
+  return absl::OkStatus();
+}
+
+// Refuses an enum value the protocol does not define.
+absl::Status CheckKnownEnum(const Where& where, const char* field, int value, bool known) {
+  if (!known) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Text(where), field, " is ", value, ": not a known value"));
+  }
+  return absl::OkStatus();
+}
+
+bool KnownQuality(ReadQuality q) {
+  return q == ReadQuality::kOk || q == ReadQuality::kMissing || q == ReadQuality::kEstimated ||
+         q == ReadQuality::kBad;
+}
+bool KnownChargeState(ChargeState c) {
+  const int v = static_cast<int>(c);
+  return v >= 0 && v <= static_cast<int>(ChargeState::kTesting);
+}
+bool KnownBankState(BankState b) {
+  const int v = static_cast<int>(b);
+  return (v >= 0 && v <= static_cast<int>(BankState::kSuspending)) || b == BankState::kFault;
+}
+bool KnownChemistry(Chemistry c) {
+  const int v = static_cast<int>(c);
+  return v >= 0 && v <= static_cast<int>(Chemistry::kOther);
+}
+bool KnownGridMode(GridMode m) {
+  const int v = static_cast<int>(m);
+  return v >= 0 && v <= static_cast<int>(GridMode::kOffGrid);
+}
+
+// SunSpec 802 Evt1 bits that hub.proto's BatteryEvent defines: 0–26, 28, 29.
+constexpr uint32_t kKnownAlarmBits = ((1u << 27) - 1) | (1u << 28) | (1u << 29);
+
+absl::Status ValidateRead(const Where& where, const IntervalRead& r, const SampleContext& context,
+                          int64_t max_power_w) {
+  if (context.interval_s <= 0 || r.interval_start <= 0 ||
+      r.interval_start % context.interval_s != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(Text(where), "interval_reads.interval_start ",
+                                                   r.interval_start, " is not aligned to ",
+                                                   context.interval_s, " s"));
+  }
+  // The interval must have ended (give or take the clock skew allowed).
+  if (r.interval_start >
+      (context.now_unix_ms + limits::kMaxClockSkewMs) / 1000 - context.interval_s) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Text(where), "interval_reads.interval_start ", r.interval_start,
+                     " ends more than ", limits::kMaxClockSkewMs / 1000,
+                     " s after the exchange clock (", context.now_unix_ms, " ms)"));
+  }
+  const int64_t max_wh = limits::MaxIntervalEnergyWh(max_power_w, context.interval_s);
+  PEERGRID_RETURN_IF_ERROR(
+      CheckRange(where, "interval_reads.import_wh", r.import_wh.value(), 0, max_wh));
+  PEERGRID_RETURN_IF_ERROR(
+      CheckRange(where, "interval_reads.export_wh", r.export_wh.value(), 0, max_wh));
+  if (!KnownQuality(r.quality)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Text(where), "interval_reads.quality is ",
+        r.quality == ReadQuality::kUnspecified ? std::string("unspecified")
+                                               : absl::StrCat(static_cast<int>(r.quality)),
+        " for interval ", r.interval_start, " (want OK, MISSING, ESTIMATED or BAD)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateMeter(const MeterSample& m, const SampleContext& context) {
   PEERGRID_RETURN_IF_ERROR(ValidateId("meters.participant_id", m.participant_id));
   const Where where{"meter \"", m.participant_id};
-  PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, "import_wh", m.import_wh));
-  PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, "export_wh", m.export_wh));
-  PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, "pv_wh", m.pv_wh));
+  const int64_t max_w = context.meter_max_power_w ? context.meter_max_power_w(m.participant_id)
+                                                  : limits::kMaxServiceConnectionW;
+  PEERGRID_RETURN_IF_ERROR(CheckRange(where, "power_w", m.power_w, -max_w, max_w));
+  PEERGRID_RETURN_IF_ERROR(CheckCounter(where, "import_wh", m.import_wh));
+  PEERGRID_RETURN_IF_ERROR(CheckCounter(where, "export_wh", m.export_wh));
+  PEERGRID_RETURN_IF_ERROR(CheckCounter(where, "pv_wh", m.pv_wh));
   PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, "pv_power_w", m.pv_power_w));
+  PEERGRID_RETURN_IF_ERROR(CheckRange(where, "pv_power_w", m.pv_power_w, 0, max_w));
   PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, "load_power_w", m.load_power_w));
+  PEERGRID_RETURN_IF_ERROR(CheckRange(where, "load_power_w", m.load_power_w, 0, max_w));
   for (const IntervalRead& r : m.interval_reads) {
-    if (interval_s <= 0 || r.interval_start % interval_s != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(Text(where), "interval_reads.interval_start ",
-                                                     r.interval_start, " is not aligned to ",
-                                                     interval_s, " s"));
-    }
-    PEERGRID_RETURN_IF_ERROR(
-        CheckNonNegative(where, "interval_reads.import_wh", r.import_wh.value()));
-    PEERGRID_RETURN_IF_ERROR(
-        CheckNonNegative(where, "interval_reads.export_wh", r.export_wh.value()));
-    if (r.quality == ReadQuality::kUnspecified) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          Text(where), "interval_reads.quality is unspecified for interval ", r.interval_start));
-    }
+    PEERGRID_RETURN_IF_ERROR(ValidateRead(where, r, context, max_w));
   }
   return absl::OkStatus();
 }
@@ -81,18 +171,54 @@ absl::Status ValidateBank(const BankSample& b) {
   PEERGRID_RETURN_IF_ERROR(CheckPercent(where, "soc_min_pct", b.soc_min_pct));
   PEERGRID_RETURN_IF_ERROR(CheckPercent(where, "soc_reserve_pct", b.soc_reserve_pct));
   PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, "capacity_wh", b.capacity_wh));
+  PEERGRID_RETURN_IF_ERROR(
+      CheckRange(where, "capacity_wh", b.capacity_wh, 0, limits::kMaxBankCapacityWh));
   PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, "available_wh", b.available_wh));
+  if (b.available_wh > b.capacity_wh) {
+    return absl::InvalidArgumentError(absl::StrCat(Text(where), "available_wh ", b.available_wh,
+                                                   " is above capacity_wh ", b.capacity_wh));
+  }
   PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, "max_charge_w", b.max_charge_w));
+  PEERGRID_RETURN_IF_ERROR(
+      CheckRange(where, "max_charge_w", b.max_charge_w, 0, limits::kMaxBankPowerW));
   PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, "max_discharge_w", b.max_discharge_w));
+  PEERGRID_RETURN_IF_ERROR(
+      CheckRange(where, "max_discharge_w", b.max_discharge_w, 0, limits::kMaxBankPowerW));
+  PEERGRID_RETURN_IF_ERROR(
+      CheckRange(where, "power_w", b.power_w, -limits::kMaxBankPowerW, limits::kMaxBankPowerW));
   PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, "cycle_count", b.cycle_count));
-  PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, "charged_wh", b.charged_wh));
-  PEERGRID_RETURN_IF_ERROR(CheckNonNegative(where, "discharged_wh", b.discharged_wh));
-  PEERGRID_RETURN_IF_ERROR(CheckFinite(where, "dc_voltage_v", b.dc_voltage_v));
-  PEERGRID_RETURN_IF_ERROR(CheckFinite(where, "dc_current_a", b.dc_current_a));
-  PEERGRID_RETURN_IF_ERROR(CheckFinite(where, "cell_voltage_min_v", b.cell_voltage_min_v));
-  PEERGRID_RETURN_IF_ERROR(CheckFinite(where, "cell_voltage_max_v", b.cell_voltage_max_v));
-  PEERGRID_RETURN_IF_ERROR(CheckFinite(where, "cell_temp_min_c", b.cell_temp_min_c));
-  PEERGRID_RETURN_IF_ERROR(CheckFinite(where, "cell_temp_max_c", b.cell_temp_max_c));
+  PEERGRID_RETURN_IF_ERROR(
+      CheckRange(where, "cycle_count", b.cycle_count, 0, limits::kMaxCycleCount));
+  PEERGRID_RETURN_IF_ERROR(CheckCounter(where, "charged_wh", b.charged_wh));
+  PEERGRID_RETURN_IF_ERROR(CheckCounter(where, "discharged_wh", b.discharged_wh));
+  PEERGRID_RETURN_IF_ERROR(
+      CheckFiniteIn(where, "dc_voltage_v", b.dc_voltage_v, 0, limits::kMaxDcVoltageV));
+  PEERGRID_RETURN_IF_ERROR(CheckFiniteIn(where, "dc_current_a", b.dc_current_a,
+                                         -limits::kMaxDcCurrentA, limits::kMaxDcCurrentA));
+  PEERGRID_RETURN_IF_ERROR(CheckFiniteIn(where, "cell_voltage_min_v", b.cell_voltage_min_v, 0,
+                                         limits::kMaxCellVoltageV));
+  PEERGRID_RETURN_IF_ERROR(CheckFiniteIn(where, "cell_voltage_max_v", b.cell_voltage_max_v, 0,
+                                         limits::kMaxCellVoltageV));
+  PEERGRID_RETURN_IF_ERROR(CheckOrdered(where, "cell_voltage_min_v", b.cell_voltage_min_v,
+                                        "cell_voltage_max_v", b.cell_voltage_max_v));
+  PEERGRID_RETURN_IF_ERROR(CheckFiniteIn(where, "cell_temp_min_c", b.cell_temp_min_c,
+                                         limits::kMinTemperatureC, limits::kMaxTemperatureC));
+  PEERGRID_RETURN_IF_ERROR(CheckFiniteIn(where, "cell_temp_max_c", b.cell_temp_max_c,
+                                         limits::kMinTemperatureC, limits::kMaxTemperatureC));
+  PEERGRID_RETURN_IF_ERROR(CheckOrdered(where, "cell_temp_min_c", b.cell_temp_min_c,
+                                        "cell_temp_max_c", b.cell_temp_max_c));
+  PEERGRID_RETURN_IF_ERROR(CheckKnownEnum(where, "charge_state", static_cast<int>(b.charge_state),
+                                          KnownChargeState(b.charge_state)));
+  PEERGRID_RETURN_IF_ERROR(CheckKnownEnum(where, "bank_state", static_cast<int>(b.bank_state),
+                                          KnownBankState(b.bank_state)));
+  PEERGRID_RETURN_IF_ERROR(CheckKnownEnum(where, "chemistry", static_cast<int>(b.chemistry),
+                                          KnownChemistry(b.chemistry)));
+  if ((b.alarm_bits & ~kKnownAlarmBits) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Text(where), "alarm_bits 0x", absl::Hex(b.alarm_bits),
+                     " has bits that are not SunSpec 802 Evt1 events (0x",
+                     absl::Hex(b.alarm_bits & ~kKnownAlarmBits), ")"));
+  }
   return absl::OkStatus();
 }
 
@@ -144,7 +270,7 @@ absl::Status ForMatching(const std::vector<T>& now, const std::vector<T>& previo
 
 }  // namespace
 
-absl::Status ValidateSample(const HubSample& sample, int64_t interval_s) {
+absl::Status ValidateSample(const HubSample& sample, const SampleContext& context) {
   PEERGRID_RETURN_IF_ERROR(ValidateId("hub_id", sample.hub_id));
   PEERGRID_RETURN_IF_ERROR(ValidateId("zone_id", sample.zone_id));
   if (sample.seq == 0) {
@@ -154,12 +280,29 @@ absl::Status ValidateSample(const HubSample& sample, int64_t interval_s) {
     return absl::InvalidArgumentError(
         absl::StrCat("measured_at_unix_ms is ", sample.measured_at_unix_ms, ": expected > 0"));
   }
-  for (const MeterSample& m : sample.meters) PEERGRID_RETURN_IF_ERROR(ValidateMeter(m, interval_s));
+  if (sample.measured_at_unix_ms > context.now_unix_ms + limits::kMaxClockSkewMs) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("measured_at_unix_ms ", sample.measured_at_unix_ms, " is more than ",
+                     limits::kMaxClockSkewMs / 1000, " s ahead of the exchange clock (",
+                     context.now_unix_ms, " ms)"));
+  }
+  for (const MeterSample& m : sample.meters) PEERGRID_RETURN_IF_ERROR(ValidateMeter(m, context));
   for (const BankSample& b : sample.banks) PEERGRID_RETURN_IF_ERROR(ValidateBank(b));
-  PEERGRID_RETURN_IF_ERROR(
-      CheckNonNegative(Where{"grid: ", {}}, "import_wh", sample.grid.import_wh));
-  PEERGRID_RETURN_IF_ERROR(
-      CheckNonNegative(Where{"grid: ", {}}, "export_wh", sample.grid.export_wh));
+  const Where grid{"grid: ", {}};
+  PEERGRID_RETURN_IF_ERROR(CheckRange(grid, "power_w", sample.grid.power_w,
+                                      -limits::kMaxHubConnectionW, limits::kMaxHubConnectionW));
+  PEERGRID_RETURN_IF_ERROR(CheckCounter(grid, "import_wh", sample.grid.import_wh));
+  PEERGRID_RETURN_IF_ERROR(CheckCounter(grid, "export_wh", sample.grid.export_wh));
+  return CheckKnownEnum(grid, "mode", static_cast<int>(sample.grid.mode),
+                        KnownGridMode(sample.grid.mode));
+}
+
+absl::Status ValidateSeqAdvance(uint64_t seq, uint64_t last_stored_seq) {
+  if (seq > last_stored_seq && seq - last_stored_seq > limits::kMaxSeqAdvance) {
+    return absl::InvalidArgumentError(absl::StrCat("seq ", seq, " jumps more than ",
+                                                   limits::kMaxSeqAdvance,
+                                                   " past the last stored seq ", last_stored_seq));
+  }
   return absl::OkStatus();
 }
 

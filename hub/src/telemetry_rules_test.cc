@@ -1,6 +1,10 @@
 #include "peergrid/hub/telemetry_rules.h"
 
+#include <cmath>
+#include <limits>
+
 #include "gtest/gtest.h"
+#include "peergrid/common/limits.h"
 #include "peergrid/testing/status_matchers.h"
 
 namespace peergrid::hub {
@@ -35,8 +39,13 @@ HubSample Good() {
   return s;
 }
 
+// The exchange clock at the end of Good()'s interval read.
+constexpr int64_t kNowMs = 1700001000000;
+
+SampleContext Ctx() { return SampleContext{900, kNowMs, {}}; }
+
 TEST(TelemetryRulesTest, AcceptsAGoodReport) {
-  EXPECT_THAT(ValidateSample(Good(), 900), IsOk());
+  EXPECT_THAT(ValidateSample(Good(), Ctx()), IsOk());
   HubSample next = Good();
   next.seq = 6;
   EXPECT_THAT(ValidateAgainstPrevious(next, Good()), IsOk());
@@ -45,31 +54,31 @@ TEST(TelemetryRulesTest, AcceptsAGoodReport) {
 TEST(TelemetryRulesTest, RejectsBadValuesWithInvalidArgument) {
   HubSample s = Good();
   s.banks[0].soc_pct = 100.5;
-  EXPECT_THAT(ValidateSample(s, 900),
+  EXPECT_THAT(ValidateSample(s, Ctx()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("soc_pct is 100.5")));
   s = Good();
   s.banks[0].soc_pct = -0.1;
-  EXPECT_THAT(ValidateSample(s, 900),
+  EXPECT_THAT(ValidateSample(s, Ctx()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bank \"b1\": soc_pct")));
   s = Good();
   s.seq = 0;
-  EXPECT_THAT(ValidateSample(s, 900),
+  EXPECT_THAT(ValidateSample(s, Ctx()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("seq is 0")));
   s = Good();
   s.meters[0].import_wh = -1;
-  EXPECT_THAT(ValidateSample(s, 900), StatusIs(absl::StatusCode::kInvalidArgument,
-                                               HasSubstr("meter \"h1\": import_wh is -1")));
+  EXPECT_THAT(ValidateSample(s, Ctx()), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                 HasSubstr("meter \"h1\": import_wh is -1")));
   s = Good();
   s.meters[0].interval_reads[0].interval_start += 1;
-  EXPECT_THAT(ValidateSample(s, 900),
+  EXPECT_THAT(ValidateSample(s, Ctx()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not aligned")));
   s = Good();
   s.meters[0].interval_reads[0].quality = ReadQuality::kUnspecified;
-  EXPECT_THAT(ValidateSample(s, 900),
+  EXPECT_THAT(ValidateSample(s, Ctx()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("quality")));
   s = Good();
   s.meters[0].participant_id = "bad id";
-  EXPECT_THAT(ValidateSample(s, 900),
+  EXPECT_THAT(ValidateSample(s, Ctx()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("participant_id")));
 }
 
@@ -118,6 +127,146 @@ TEST(TelemetryRulesTest, MatchesMetersByIdWhateverTheirOrder) {
   next.meters.push_back(m2);  // a new meter has no history
   next.meters.back().participant_id = "h3";
   EXPECT_THAT(ValidateAgainstPrevious(next, prev), IsOk());
+}
+
+TEST(TelemetryRulesTest, BoundsIntervalReadsByTheMetersMaxPower) {
+  // A household without PV: 250 kW × 900 s = 62,500 Wh.
+  HubSample s = Good();
+  s.meters[0].interval_reads[0].import_wh = EnergyWh(62'500);
+  EXPECT_THAT(ValidateSample(s, Ctx()), IsOk());
+  s.meters[0].interval_reads[0].import_wh = EnergyWh(1'000'000'000'000'000);  // 10^15
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("meter \"h1\": interval_reads.import_wh is 1000000000000000: "
+                                 "expected a value in [0, 62500]")));
+  s.meters[0].interval_reads[0].import_wh = EnergyWh(62'501);
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("interval_reads.import_wh")));
+  // The registration decides: a 1 MW storage meter may read 250 kWh.
+  SampleContext storage = Ctx();
+  storage.meter_max_power_w = [](const std::string&) { return int64_t{1'000'000}; };
+  s.meters[0].interval_reads[0].import_wh = EnergyWh(0);
+  s.meters[0].interval_reads[0].export_wh = EnergyWh(250'000);
+  EXPECT_THAT(ValidateSample(s, storage), IsOk());
+  s.meters[0].interval_reads[0].export_wh = EnergyWh(250'001);
+  EXPECT_THAT(ValidateSample(s, storage),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("interval_reads.export_wh")));
+  s = Good();
+  s.meters[0].power_w = -300'000;
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("meter \"h1\": power_w")));
+  s = Good();
+  s.meters[0].import_wh = limits::kMaxCounterWh + 1;
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("meter \"h1\": import_wh")));
+}
+
+TEST(TelemetryRulesTest, RefusesUnknownEnumValues) {
+  HubSample s = Good();
+  s.meters[0].interval_reads[0].quality = static_cast<ReadQuality>(7);
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("interval_reads.quality is 7 for interval 1700000100")));
+  s = Good();
+  s.banks[0].charge_state = static_cast<ChargeState>(8);
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("charge_state is 8")));
+  s = Good();
+  s.banks[0].bank_state = static_cast<BankState>(42);
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bank_state is 42")));
+  s.banks[0].bank_state = BankState::kFault;
+  EXPECT_THAT(ValidateSample(s, Ctx()), IsOk());
+  s = Good();
+  s.banks[0].chemistry = static_cast<Chemistry>(-1);
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("chemistry is -1")));
+  s = Good();
+  s.grid.mode = static_cast<GridMode>(3);
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("grid: mode is 3")));
+  s = Good();
+  s.banks[0].alarm_bits = (1u << 29) | (1u << 31);
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("alarm_bits 0xa0000000")));
+}
+
+TEST(TelemetryRulesTest, BoundsBankValuesPhysically) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  struct Case {
+    void (*set)(BankSample&);
+    const char* message;
+  };
+  const Case cases[] = {
+      {[](BankSample& b) { b.cell_temp_max_c = 151; }, "cell_temp_max_c is 151"},
+      {[](BankSample& b) { b.cell_temp_min_c = -51; }, "cell_temp_min_c is -51"},
+      {[](BankSample& b) { b.cell_temp_min_c = 30, b.cell_temp_max_c = 20; },
+       "cell_temp_min_c 30 is above cell_temp_max_c 20"},
+      {[](BankSample& b) { b.dc_voltage_v = 1501; }, "dc_voltage_v is 1501"},
+      {[](BankSample& b) { b.dc_current_a = -60'000; }, "dc_current_a is -60000"},
+      {[](BankSample& b) { b.cell_voltage_max_v = 5.5; }, "cell_voltage_max_v is 5.5"},
+      {[](BankSample& b) { b.capacity_wh = limits::kMaxBankCapacityWh + 1; },
+       "capacity_wh is 10000000001"},
+      {[](BankSample& b) { b.capacity_wh = 1000, b.available_wh = 1001; },
+       "available_wh 1001 is above capacity_wh 1000"},
+      {[](BankSample& b) { b.max_discharge_w = limits::kMaxBankPowerW + 1; }, "max_discharge_w"},
+      {[](BankSample& b) { b.power_w = -limits::kMaxBankPowerW - 1; }, "bank \"b1\": power_w"},
+      {[](BankSample& b) { b.cycle_count = limits::kMaxCycleCount + 1; }, "cycle_count"},
+      {[](BankSample& b) { b.soc_pct = 100.01; }, "soc_pct is 100.01"},
+  };
+  for (const Case& c : cases) {
+    HubSample s = Good();
+    c.set(s.banks[0]);
+    EXPECT_THAT(ValidateSample(s, Ctx()),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
+        << c.message;
+  }
+  for (double bad : {nan, inf, -inf}) {
+    HubSample s = Good();
+    s.banks[0].cell_temp_max_c = bad;
+    EXPECT_THAT(ValidateSample(s, Ctx()),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("cell_temp_max_c is not a finite number")));
+    s = Good();
+    s.banks[0].soh_pct = bad;
+    EXPECT_THAT(ValidateSample(s, Ctx()),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("soh_pct")));
+  }
+  HubSample s = Good();
+  s.grid.power_w = limits::kMaxHubConnectionW + 1;
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("grid: power_w")));
+}
+
+TEST(TelemetryRulesTest, RefusesTimestampsAheadOfTheExchangeClock) {
+  HubSample s = Good();
+  s.measured_at_unix_ms = kNowMs + limits::kMaxClockSkewMs;
+  EXPECT_THAT(ValidateSample(s, Ctx()), IsOk());
+  s.measured_at_unix_ms += 1;
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("measured_at_unix_ms 1700001300001 is more than 300 s ahead")));
+  s.measured_at_unix_ms = 7258118400000;  // 2200-01-01
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("measured_at_unix_ms")));
+  // An interval read of an interval that has not ended (beyond the skew).
+  s = Good();
+  s.meters[0].interval_reads[0].interval_start = 1700000100 + 900;
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("interval_reads.interval_start 1700001000 ends more than 300 s")));
+}
+
+TEST(TelemetryRulesTest, BoundsTheSeqJump) {
+  EXPECT_THAT(ValidateSeqAdvance(1, 0), IsOk());
+  EXPECT_THAT(ValidateSeqAdvance(1'000'000, 0), IsOk());
+  EXPECT_THAT(ValidateSeqAdvance(1'000'001, 0),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("seq 1000001 jumps")));
+  EXPECT_THAT(ValidateSeqAdvance(18446744073709551615u, 7),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("seq 18446744073709551615 jumps more than 1000000")));
+  EXPECT_THAT(ValidateSeqAdvance(3, 7), IsOk());  // not a jump: the store's duplicate rules
 }
 
 }  // namespace

@@ -39,6 +39,9 @@ ABSL_FLAG(int32_t, stale_after_periods, peergrid::MarketTiming().stale_after_per
           "periods without a report");
 ABSL_FLAG(double, checkpoint_every_s, 1.0, "sign a checkpoint this often while entries arrive");
 ABSL_FLAG(int32_t, max_message_bytes, 4 << 20, "largest gRPC message accepted, bytes");
+ABSL_FLAG(int64_t, hub_stream_max_queued, 64,
+          "reports read from one hub stream and not yet stored; beyond it the exchange stops "
+          "reading that stream (backpressure)");
 ABSL_FLAG(bool, require_signed_orders, false,
           "reject unsigned orders from participants with a registered key");
 ABSL_FLAG(std::string, port_file, "", "write the bound gRPC port here once serving");
@@ -100,6 +103,7 @@ int main(int argc, char** argv) {
   flags.timing.stale_after_periods = absl::GetFlag(FLAGS_stale_after_periods);
   flags.checkpoint_every_s = absl::GetFlag(FLAGS_checkpoint_every_s);
   flags.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  flags.hub_stream_max_queued = absl::GetFlag(FLAGS_hub_stream_max_queued);
   flags.require_signed_orders = absl::GetFlag(FLAGS_require_signed_orders);
   flags.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
   flags.tls.key_file = absl::GetFlag(FLAGS_tls_key);

@@ -145,6 +145,10 @@ hub::HubSample FromProto(const v1::HubReport& in) {
   return s;
 }
 
+absl::Status ValidateReport(const v1::HubReport& report, const hub::SampleContext& context) {
+  return hub::ValidateSample(FromProto(report), context);
+}
+
 matching::StorageCapacity ToStorageCapacity(const v1::BatteryBankReading& in) {
   return matching::StorageCapacity{
       matching::EnergyAboveReserve(in.soc_pct(), in.soc_reserve_pct(), in.capacity_wh()),

@@ -36,5 +36,33 @@ TEST(HubConvertTest, StorageCapacityOfAReportEqualsTheAgentsOfItsSample) {
   }
 }
 
+// An enum number the protocol does not define survives the wire (proto3
+// enums are open) and is refused, naming the field.
+TEST(HubConvertTest, ValidateReportRefusesUnknownEnumNumbersFromTheWire) {
+  v1::HubReport report;
+  report.set_hub_id("hub-1");
+  report.set_zone_id("zone-1");
+  report.set_seq(1);
+  report.set_measured_at_unix_ms(1'782'000'000'000);
+  v1::IntervalRead* read = report.add_meters()->add_interval_reads();
+  report.mutable_meters(0)->set_participant_id("h1");
+  read->set_interval_start(1'782'000'000 - 900);
+  read->set_import_wh(10);
+  read->set_quality(v1::OK);
+  const hub::SampleContext context{900, 1'782'000'000'000, {}};
+  EXPECT_TRUE(ValidateReport(report, context).ok());
+  read->set_quality(static_cast<v1::ReadQuality>(7));
+  v1::HubReport parsed;
+  ASSERT_TRUE(parsed.ParseFromString(report.SerializeAsString()));
+  const absl::Status status = ValidateReport(parsed, context);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("interval_reads.quality is 7"), absl::string_view::npos)
+      << status;
+  parsed.mutable_meters(0)->mutable_interval_reads(0)->set_quality(v1::OK);
+  parsed.mutable_grid()->set_mode(static_cast<v1::GridMode>(9));
+  EXPECT_NE(ValidateReport(parsed, context).message().find("grid: mode is 9"),
+            absl::string_view::npos);
+}
+
 }  // namespace
 }  // namespace peergrid::convert

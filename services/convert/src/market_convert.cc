@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "peergrid/common/ids.h"
 #include "peergrid/common/status.h"
+#include "peergrid/common/text.h"
 
 namespace peergrid::convert {
 namespace {
@@ -55,7 +56,7 @@ absl::StatusOr<matching::Tariff> FromProto(const v1::Tariff& tariff) {
 
 absl::StatusOr<matching::Order> FromProto(const v1::Order& order) {
   PEERGRID_RETURN_IF_ERROR(ValidateId("order_id", order.order_id()));
-  const std::string where = absl::StrCat("order_id \"", order.order_id(), "\"");
+  const std::string where = absl::StrCat("order_id ", QuoteInput(order.order_id()));
   absl::Status id = ValidateId("participant_id", order.participant_id());
   if (!id.ok()) return At(where, id);
   absl::StatusOr<matching::Side> side = FromProto(order.side());
@@ -97,7 +98,7 @@ absl::StatusOr<matching::MeterRead> FromProto(const v1::MeterRead& read) {
   PEERGRID_RETURN_IF_ERROR(ValidateId("participant_id", read.participant_id()));
   absl::StatusOr<matching::ReadQuality> quality = FromProto(read.quality());
   if (!quality.ok()) {
-    return At(absl::StrCat("participant_id \"", read.participant_id(), "\""), quality.status());
+    return At(absl::StrCat("participant_id ", QuoteInput(read.participant_id())), quality.status());
   }
   return matching::MeterRead{ParticipantId(read.participant_id()), EnergyWh(read.import_wh()),
                              EnergyWh(read.export_wh()), *quality};

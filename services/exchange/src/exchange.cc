@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -10,8 +11,11 @@
 #include "exchange_impl.h"
 #include "exchange_state.h"
 #include "peergrid/common/ids.h"
+#include "peergrid/common/limits.h"
 #include "peergrid/common/status.h"
+#include "peergrid/common/text.h"
 #include "peergrid/convert/market_convert.h"
+#include "peergrid/exchange/registration.h"
 #include "peergrid/ledger/note.h"
 #include "peergrid/matching/validation.h"
 #include "peergrid/runtime/json_log.h"
@@ -27,23 +31,29 @@ absl::StatusOr<v1::LedgerEntry> ParseEntry(uint64_t index, const std::string& by
   return entry;
 }
 
+}  // namespace
+
 absl::Status ValidateHub(const v1::Hub& hub, const std::string& zone_id) {
   PEERGRID_RETURN_IF_ERROR(ValidateId("hub.hub_id", hub.hub_id()));
   if (hub.zone_id() != zone_id) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("hub.zone_id \"", hub.zone_id(), "\" is not this zone (\"", zone_id, "\")"));
+    return absl::InvalidArgumentError(absl::StrCat("hub.zone_id ", QuoteInput(hub.zone_id()),
+                                                   " is not this zone (\"", zone_id, "\")"));
   }
-  if (hub.latitude_deg() < -90 || hub.latitude_deg() > 90) {
+  PEERGRID_RETURN_IF_ERROR(ValidateDisplayName("hub.display_name", hub.display_name()));
+  if (!std::isfinite(hub.latitude_deg()) || hub.latitude_deg() < -90 || hub.latitude_deg() > 90) {
     return absl::InvalidArgumentError(
         absl::StrCat("hub.latitude_deg ", hub.latitude_deg(), " is outside [-90, 90]"));
   }
-  if (hub.longitude_deg() < -180 || hub.longitude_deg() > 180) {
+  if (!std::isfinite(hub.longitude_deg()) || hub.longitude_deg() < -180 ||
+      hub.longitude_deg() > 180) {
     return absl::InvalidArgumentError(
         absl::StrCat("hub.longitude_deg ", hub.longitude_deg(), " is outside [-180, 180]"));
   }
-  if (hub.reporting_period_s() < 1 || hub.reporting_period_s() > 60) {
+  if (hub.reporting_period_s() < limits::kMinReportingPeriodS ||
+      hub.reporting_period_s() > limits::kMaxReportingPeriodS) {
     return absl::InvalidArgumentError(
-        absl::StrCat("hub.reporting_period_s ", hub.reporting_period_s(), " is outside [1, 60]"));
+        absl::StrCat("hub.reporting_period_s ", hub.reporting_period_s(), " is outside [",
+                     limits::kMinReportingPeriodS, ", ", limits::kMaxReportingPeriodS, "]"));
   }
   return absl::OkStatus();
 }
@@ -51,15 +61,34 @@ absl::Status ValidateHub(const v1::Hub& hub, const std::string& zone_id) {
 absl::Status ValidateParticipant(const v1::Participant& p) {
   PEERGRID_RETURN_IF_ERROR(ValidateId("participant.participant_id", p.participant_id()));
   PEERGRID_RETURN_IF_ERROR(ValidateId("participant.hub_id", p.hub_id()));
+  PEERGRID_RETURN_IF_ERROR(ValidateDisplayName("participant.display_name", p.display_name()));
   if (p.kind() == v1::PARTICIPANT_KIND_UNSPECIFIED) {
     return absl::InvalidArgumentError("participant.kind is unspecified");
   }
-  if (p.pv_nameplate_w() < 0 || p.pv_nameplate_w() > 10'000'000) {
+  if (p.kind() != v1::HOUSEHOLD && p.kind() != v1::SHARED_STORAGE) {
     return absl::InvalidArgumentError(
-        absl::StrCat("participant.pv_nameplate_w ", p.pv_nameplate_w(), " is outside [0, 1e7]"));
+        absl::StrCat("participant.kind is ", p.kind(),
+                     ": not a known value (want HOUSEHOLD or SHARED_STORAGE)"));
   }
-  for (const std::string& bank : p.storage_bank_ids()) {
+  if (p.pv_nameplate_w() < 0 || p.pv_nameplate_w() > limits::kMaxPvNameplateW) {
+    return absl::InvalidArgumentError(absl::StrCat("participant.pv_nameplate_w ",
+                                                   p.pv_nameplate_w(), " is outside [0, ",
+                                                   limits::kMaxPvNameplateW, "]"));
+  }
+  if (p.storage_bank_ids_size() > limits::kMaxBanksPerParticipant) {
+    return absl::InvalidArgumentError(absl::StrCat("participant.storage_bank_ids has ",
+                                                   p.storage_bank_ids_size(), " banks, more than ",
+                                                   limits::kMaxBanksPerParticipant));
+  }
+  for (int i = 0; i < p.storage_bank_ids_size(); ++i) {
+    const std::string& bank = p.storage_bank_ids(i);
     PEERGRID_RETURN_IF_ERROR(ValidateId("participant.storage_bank_ids", bank));
+    for (int j = 0; j < i; ++j) {
+      if (p.storage_bank_ids(j) == bank) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("participant.storage_bank_ids names bank \"", bank, "\" twice"));
+      }
+    }
   }
   if (!p.public_key().empty()) {
     if (absl::Status key = ledger::ValidateEd25519PublicKey(p.public_key()); !key.ok()) {
@@ -69,7 +98,10 @@ absl::Status ValidateParticipant(const v1::Participant& p) {
   return absl::OkStatus();
 }
 
-}  // namespace
+absl::Status ValidateTariff(const v1::Tariff& tariff) {
+  PEERGRID_ASSIGN_OR_RETURN(matching::Tariff domain, convert::FromProto(tariff));
+  return domain.Validate();
+}
 
 ExchangeImpl::ExchangeImpl(ledger::Ledger* ledger, const MarketTelemetry* telemetry,
                            const Clock* clock, ExchangeOptions options)
@@ -189,6 +221,18 @@ absl::StatusOr<uint64_t> ExchangeImpl::RegisterParticipant(const v1::Participant
       return absl::AlreadyExistsError(
           absl::StrCat("participant_id \"", participant.participant_id(), "\" is registered"));
     }
+    // A bank's discharge is sold by one participant only: two naming it would
+    // both offer the same energy.
+    for (const v1::Participant& other : state_->directory().ParticipantsOf(participant.hub_id())) {
+      for (const std::string& bank : other.storage_bank_ids()) {
+        for (const std::string& mine : participant.storage_bank_ids()) {
+          if (mine != bank) continue;
+          return absl::InvalidArgumentError(absl::StrCat(
+              "participant.storage_bank_ids: bank \"", bank, "\" of hub \"", participant.hub_id(),
+              "\" is already named by participant \"", other.participant_id(), "\""));
+        }
+      }
+    }
   }
   v1::LedgerEntry entry;
   *entry.mutable_participant_registered()->mutable_participant() = participant;
@@ -197,8 +241,7 @@ absl::StatusOr<uint64_t> ExchangeImpl::RegisterParticipant(const v1::Participant
 
 absl::StatusOr<uint64_t> ExchangeImpl::SetTariff(const v1::Tariff& tariff) {
   absl::MutexLock admin(&admin_mu_);
-  PEERGRID_ASSIGN_OR_RETURN(matching::Tariff domain, convert::FromProto(tariff));
-  PEERGRID_RETURN_IF_ERROR(domain.Validate());
+  PEERGRID_RETURN_IF_ERROR(ValidateTariff(tariff));
   v1::LedgerEntry entry;
   *entry.mutable_tariff_set()->mutable_tariff() = tariff;
   return AppendAdmin(std::move(entry));

@@ -10,6 +10,7 @@
 #include "exchange_impl.h"
 #include "exchange_state.h"
 #include "peergrid/common/status.h"
+#include "peergrid/common/text.h"
 #include "peergrid/convert/hub_convert.h"
 #include "peergrid/convert/market_convert.h"
 #include "peergrid/convert/signing_text.h"
@@ -280,7 +281,8 @@ absl::StatusOr<v1::CancelOrderResponse> ExchangeImpl::CancelOrder(
     absl::MutexLock lock(&mu_);
     const OrderRecord* record = state_->FindOrder(request.order_id());
     if (record == nullptr) {
-      return absl::NotFoundError(absl::StrCat("order_id \"", request.order_id(), "\" not found"));
+      return absl::NotFoundError(
+          absl::StrCat("order_id ", QuoteInput(request.order_id()), " not found"));
     }
     if (record->order.participant_id() != request.participant_id()) {
       return absl::PermissionDeniedError(absl::StrCat("order ", request.order_id(),

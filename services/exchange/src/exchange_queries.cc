@@ -6,6 +6,7 @@
 #include "exchange_impl.h"
 #include "exchange_state.h"
 #include "peergrid/common/status.h"
+#include "peergrid/common/text.h"
 #include "peergrid/exchange/exchange.h"
 
 namespace peergrid::exchange {
@@ -37,7 +38,7 @@ absl::StatusOr<v1::OrderState> ExchangeImpl::GetOrder(const std::string& order_i
   absl::MutexLock lock(&mu_);
   const OrderRecord* record = state_->FindOrder(order_id);
   if (record == nullptr) {
-    return absl::NotFoundError(absl::StrCat("order_id \"", order_id, "\" not found"));
+    return absl::NotFoundError(absl::StrCat("order_id ", QuoteInput(order_id), " not found"));
   }
   return StateOf(*record);
 }
@@ -46,7 +47,7 @@ absl::StatusOr<uint64_t> ExchangeImpl::OrderIndex(const std::string& order_id) c
   absl::MutexLock lock(&mu_);
   const OrderRecord* record = state_->FindOrder(order_id);
   if (record == nullptr) {
-    return absl::NotFoundError(absl::StrCat("order_id \"", order_id, "\" not found"));
+    return absl::NotFoundError(absl::StrCat("order_id ", QuoteInput(order_id), " not found"));
   }
   return record->order.seq();
 }

@@ -1,7 +1,9 @@
 #include "peergrid/exchange/exchange.h"
 
 #include <atomic>
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -618,6 +620,99 @@ TEST_F(ExchangeTest, RegistrationErrorsNameTheField) {
   EXPECT_THAT(exchange_->SetTariff(bad),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("feed_in")));
   EXPECT_EQ(exchange_->GetZone().participant_count(), 4);
+}
+
+// Issue 12: a 4 MB display name, a NaN latitude, an unknown kind or a bank
+// two participants sell from went into the append-only ledger for good. Each
+// is refused naming the field, and nothing reaches the ledger.
+TEST_F(ExchangeTest, RegistrationRefusesWhatCannotBeRight) {
+  const uint64_t size = ledger_->Size();
+  v1::Hub hub;
+  hub.set_hub_id("hub-2");
+  hub.set_zone_id("jeju-1");
+  hub.set_reporting_period_s(5);
+  hub.set_display_name(std::string(4 << 20, 'n'));
+  const absl::Status huge = exchange_->RegisterHub(hub).status();
+  EXPECT_THAT(huge,
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("hub.display_name \"nnn")));
+  EXPECT_LT(huge.message().size(), 300u);  // quotes at most 128 bytes
+  hub.set_display_name("line\nbreak");
+  EXPECT_THAT(exchange_->RegisterHub(hub),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("control character")));
+  hub.set_display_name("Jeju Hub 2 — 제주");
+  hub.set_latitude_deg(std::nan(""));
+  EXPECT_THAT(exchange_->RegisterHub(hub),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("hub.latitude_deg nan")));
+  hub.set_latitude_deg(33.5);
+  hub.set_longitude_deg(std::numeric_limits<double>::infinity());
+  EXPECT_THAT(exchange_->RegisterHub(hub),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("hub.longitude_deg inf")));
+  hub.set_longitude_deg(126.5);
+  hub.set_reporting_period_s(61);
+  EXPECT_THAT(exchange_->RegisterHub(hub),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reporting_period_s 61")));
+  hub.set_reporting_period_s(5);
+  hub.set_zone_id(std::string(1 << 20, 'z'));
+  const absl::Status zone = exchange_->RegisterHub(hub).status();
+  EXPECT_THAT(zone, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("hub.zone_id")));
+  EXPECT_LT(zone.message().size(), 300u);
+  hub.set_zone_id("jeju-1");
+  hub.set_hub_id(std::string(1 << 20, 'h'));
+  const absl::Status id = exchange_->RegisterHub(hub).status();
+  EXPECT_THAT(id, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("hub.hub_id")));
+  EXPECT_LT(id.message().size(), 300u);
+
+  v1::Participant p;
+  p.set_participant_id("dave");
+  p.set_hub_id("hub-1");
+  p.set_kind(static_cast<v1::ParticipantKind>(7));
+  EXPECT_THAT(exchange_->RegisterParticipant(p),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("participant.kind is 7")));
+  p.set_kind(v1::HOUSEHOLD);
+  p.set_display_name(std::string(129, 'd'));
+  EXPECT_THAT(exchange_->RegisterParticipant(p),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("participant.display_name")));
+  p.set_display_name("Dave");
+  p.set_pv_nameplate_w(10'000'001);
+  EXPECT_THAT(exchange_->RegisterParticipant(p),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("pv_nameplate_w 10000001")));
+  p.set_pv_nameplate_w(5000);
+  p.add_storage_bank_ids("bank-9");
+  p.add_storage_bank_ids("bank-9");
+  EXPECT_THAT(exchange_->RegisterParticipant(p),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\"bank-9\" twice")));
+  p.clear_storage_bank_ids();
+  for (int i = 0; i < 65; ++i) p.add_storage_bank_ids(absl::StrCat("b", i));
+  EXPECT_THAT(exchange_->RegisterParticipant(p),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("65 banks")));
+  // bank-1 is the storage participant's (SetUp).
+  p.clear_storage_bank_ids();
+  p.add_storage_bank_ids("bank-1");
+  EXPECT_THAT(exchange_->RegisterParticipant(p),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("bank \"bank-1\" of hub \"hub-1\" is already named by "
+                                 "participant \"storage\"")));
+  EXPECT_EQ(ledger_->Size(), size);  // nothing recorded
+  // The same participant with its own bank and a UTF-8 name is fine.
+  p.clear_storage_bank_ids();
+  p.add_storage_bank_ids("bank-2");
+  p.set_display_name("데이브");
+  EXPECT_THAT(exchange_->RegisterParticipant(p), IsOk());
+  hub.set_hub_id("hub-2");
+  EXPECT_THAT(exchange_->RegisterHub(hub), IsOk());
+  EXPECT_EQ(ledger_->Size(), size + 2);
+}
+
+TEST_F(ExchangeTest, LookupErrorsQuoteAtMost128BytesOfTheId) {
+  const std::string huge(1 << 20, 'o');
+  const absl::Status order = exchange_->GetOrder(huge).status();
+  EXPECT_THAT(order, StatusIs(absl::StatusCode::kNotFound, HasSubstr("(1048576 bytes) not found")));
+  EXPECT_LT(order.message().size(), 300u);
+  const absl::Status hub = exchange_->directory().FindHub(huge).status();
+  EXPECT_THAT(hub, StatusIs(absl::StatusCode::kNotFound, HasSubstr("is not registered")));
+  EXPECT_LT(hub.message().size(), 300u);
+  const absl::Status participant = exchange_->directory().FindParticipant(huge).status();
+  EXPECT_LT(participant.message().size(), 300u);
 }
 
 }  // namespace

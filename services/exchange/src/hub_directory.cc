@@ -1,6 +1,7 @@
 #include "peergrid/exchange/hub_directory.h"
 
 #include "absl/strings/str_cat.h"
+#include "peergrid/common/text.h"
 
 namespace peergrid::exchange {
 
@@ -17,7 +18,7 @@ absl::Status InMemoryHubDirectory::AddParticipant(const v1::Participant& partici
   absl::MutexLock lock(&mu_);
   if (!hubs_.contains(participant.hub_id())) {
     return absl::NotFoundError(
-        absl::StrCat("hub_id \"", participant.hub_id(), "\" is not registered"));
+        absl::StrCat("hub_id ", QuoteInput(participant.hub_id()), " is not registered"));
   }
   if (!participants_.emplace(participant.participant_id(), participant).second) {
     return absl::AlreadyExistsError(
@@ -31,7 +32,7 @@ absl::StatusOr<v1::Hub> InMemoryHubDirectory::FindHub(const std::string& hub_id)
   absl::MutexLock lock(&mu_);
   auto it = hubs_.find(hub_id);
   if (it == hubs_.end()) {
-    return absl::NotFoundError(absl::StrCat("hub_id \"", hub_id, "\" is not registered"));
+    return absl::NotFoundError(absl::StrCat("hub_id ", QuoteInput(hub_id), " is not registered"));
   }
   return it->second;
 }
@@ -49,7 +50,7 @@ absl::StatusOr<v1::Participant> InMemoryHubDirectory::FindParticipant(
   auto it = participants_.find(participant_id);
   if (it == participants_.end()) {
     return absl::NotFoundError(
-        absl::StrCat("participant_id \"", participant_id, "\" is not registered"));
+        absl::StrCat("participant_id ", QuoteInput(participant_id), " is not registered"));
   }
   return it->second;
 }

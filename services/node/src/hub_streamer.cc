@@ -71,13 +71,21 @@ bool HubStreamer::RunStream() {
         absl::MutexLock lock(&mu_);
         ++stats_.rejected;
       }
-      if (ack.acked_seq() > acked) {
-        acked = ack.acked_seq();
-        if (absl::Status s = buffer_->Ack(ack.acked_seq()); !s.ok()) {
+      uint64_t done = ack.acked_seq();
+      // A rejected report never moves the exchange's acked_seq. The exchange
+      // processes a stream in order, so when the rejected seq is the one right
+      // after everything acknowledged, it is done with: drop it too rather
+      // than resend it.
+      if (ack.has_rejection() && ack.rejection().seq() == std::max<uint64_t>(done, acked) + 1) {
+        done = ack.rejection().seq();
+      }
+      if (done > acked) {
+        acked = done;
+        if (absl::Status s = buffer_->Ack(done); !s.ok()) {
           runtime::LogJson("error", "cannot drop acknowledged reports", {{"error", s.ToString()}});
         }
         absl::MutexLock lock(&mu_);
-        stats_.acked_seq = ack.acked_seq();
+        stats_.acked_seq = done;
       }
     }
     broken = true;

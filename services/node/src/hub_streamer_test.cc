@@ -111,5 +111,36 @@ TEST(HubStreamerTest, BuffersThroughAnOutageAndResendsEverythingOnce) {
   EXPECT_EQ(buffer->LastReport()->seq(), 60u);
 }
 
+// The exchange never acknowledges a rejected report (its acked_seq stays at
+// the last stored one); the streamer still drops it instead of holding it
+// and resending it on every reconnect.
+TEST(HubStreamerTest, DropsRejectedReportsThoughTheExchangeNeverAcksThem) {
+  const std::string dir = peergrid::testing::FreshTempDir("hub_streamer_rejected");
+  exchange::InMemoryHubDirectory directory;
+  v1::Hub hub;
+  hub.set_hub_id("hub-1");
+  hub.set_zone_id("zone-1");
+  hub.set_reporting_period_s(1);
+  ASSERT_OK(directory.AddHub(hub));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<HubBuffer> buffer, HubBuffer::Open(dir + "/buffer"));
+  TestExchange exchange(dir + "/telemetry", &directory, 0);
+  StreamerOptions options;
+  options.target = absl::StrCat("127.0.0.1:", exchange.port());
+  HubStreamer streamer(buffer.get(), options);
+  for (int i = 1; i <= 3; ++i) ASSERT_OK(buffer->Append(Report(i)).status());
+  for (int i = 4; i <= 5; ++i) {
+    v1::HubReport bad = Report(i);
+    bad.add_banks()->set_bank_id("bank-1");
+    bad.mutable_banks(0)->set_soc_pct(150);  // rejected: SoC above 100
+    ASSERT_OK(buffer->Append(bad).status());
+  }
+  streamer.Start();
+  ASSERT_TRUE(Eventually([&] { return buffer->acked_seq() == 5; }));
+  streamer.Stop();
+  EXPECT_EQ(exchange.store().LastSeq("hub-1"), 3u);  // the exchange's ack stays
+  EXPECT_EQ(streamer.stats().rejected, 2u);
+  EXPECT_EQ(buffer->Usage().pending_reports, 0u);
+}
+
 }  // namespace
 }  // namespace peergrid::node

@@ -3,12 +3,13 @@
 #include <string>
 
 #include "absl/time/clock.h"
+#include "peergrid/common/text.h"
 
 namespace peergrid::rpc {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), CapMessage(status.message()));
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

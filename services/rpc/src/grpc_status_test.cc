@@ -1,5 +1,7 @@
 #include "peergrid/rpc/grpc_status.h"
 
+#include <string>
+
 #include "gtest/gtest.h"
 
 namespace peergrid::rpc {
@@ -22,6 +24,14 @@ TEST(GrpcStatusTest, CodesAndMessagesSurviveBothWays) {
   EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK).ok());
   EXPECT_EQ(grpc::StatusCode::INVALID_ARGUMENT,
             ToGrpcStatus(absl::InvalidArgumentError("x")).error_code());
+}
+
+TEST(GrpcStatusTest, NoMessageLeavesLongerThanTheCap) {
+  // Whatever a message quotes, what goes on the wire is bounded.
+  const grpc::Status g = ToGrpcStatus(absl::InvalidArgumentError(std::string(4 << 20, 'x')));
+  EXPECT_EQ(g.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_LE(g.error_message().size(), 1024u);
+  EXPECT_EQ(g.error_message().substr(0, 10), "xxxxxxxxxx");
 }
 
 }  // namespace

@@ -108,7 +108,11 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
   AdminServiceImpl admin(exchange.get(), &authorizer, observe);
   AuditServiceImpl audit(ledger.get(), exchange.get(), &checkpoints, flags.origin, &authorizer,
                          observe);
-  HubServiceImpl hub(telemetry_store.get(), &exchange->directory(), clock.get(), &authorizer);
+  HubServiceOptions hub_options;
+  hub_options.max_queued_reports =
+      static_cast<size_t>(std::max<int64_t>(1, flags.hub_stream_max_queued));
+  HubServiceImpl hub(telemetry_store.get(), &exchange->directory(), clock.get(), &authorizer,
+                     hub_options);
   OperatorServiceImpl operator_service(telemetry_store.get(), &exchange->directory(), clock.get(),
                                        &authorizer);
 

@@ -1,10 +1,15 @@
 #include "peergrid/server/hub_service.h"
 
+#include <atomic>
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "peergrid/telemetry/telemetry_store.h"
@@ -19,6 +24,8 @@ using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
 constexpr int64_t kT0Ms = 1782000000000;
+// Interval reads are of intervals that ended before kT0Ms (the exchange clock).
+constexpr int64_t kReadBase = 1782000000 - 100 * 900;
 
 v1::HubReport MakeReport(uint64_t seq, int64_t counter = 0) {
   v1::HubReport r;
@@ -32,7 +39,7 @@ v1::HubReport MakeReport(uint64_t seq, int64_t counter = 0) {
   m->set_export_wh(5);
   if (seq % 4 == 0) {
     v1::IntervalRead* read = m->add_interval_reads();
-    read->set_interval_start(1782000000 + static_cast<int64_t>(seq) * 900);
+    read->set_interval_start(kReadBase + static_cast<int64_t>(seq) * 900);
     read->set_import_wh(static_cast<int64_t>(seq));
     read->set_quality(v1::OK);
   }
@@ -68,17 +75,33 @@ class HubServiceTest : public ::testing::Test {
   }
   void TearDown() override { StopServer(); }
 
-  void StartServer() {
-    ASSERT_OK_AND_ASSIGN(store_, telemetry::TelemetryStore::Open(dir_ + "/telemetry"));
-    service_ = std::make_unique<HubServiceImpl>(store_.get(), &directory_, &clock_, &authorizer_);
+  // `flow_window_bytes` > 0 shrinks HTTP/2 flow control on both sides (no
+  // BDP probing, small windows and write buffers), so backpressure shows at
+  // once instead of after megabytes.
+  void StartServer(HubServiceOptions options = {}, bool sync = true, int flow_window_bytes = 0) {
+    telemetry::TelemetryOptions store_options;
+    store_options.sync = sync;
+    ASSERT_OK_AND_ASSIGN(store_,
+                         telemetry::TelemetryStore::Open(dir_ + "/telemetry", store_options));
+    service_ = std::make_unique<HubServiceImpl>(store_.get(), &directory_, &clock_, &authorizer_,
+                                                options);
     grpc::ServerBuilder builder;
+    grpc::ChannelArguments client_args;
+    if (flow_window_bytes > 0) {
+      builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+      builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, flow_window_bytes);
+      builder.AddChannelArgument(GRPC_ARG_HTTP2_WRITE_BUFFER_SIZE, flow_window_bytes);
+      client_args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+      client_args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, flow_window_bytes);
+      client_args.SetInt(GRPC_ARG_HTTP2_WRITE_BUFFER_SIZE, flow_window_bytes);
+    }
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_NE(port, 0);
-    channel_ =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+    channel_ = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
+                                         grpc::InsecureChannelCredentials(), client_args);
     stub_ = v1::HubService::NewStub(channel_);
   }
   void StopServer() {
@@ -142,7 +165,7 @@ TEST_F(HubServiceTest, StoresDurablyAcksAndDropsDuplicates) {
   ASSERT_OK_AND_ASSIGN(telemetry::HubSnapshot latest, store_->Latest("hub-1"));
   EXPECT_EQ(latest.report.seq(), 15u);
   EXPECT_EQ(latest.received_at_unix_ms, kT0Ms);
-  ASSERT_OK_AND_ASSIGN(const auto reads, store_->IntervalReads(1782000000 + 12 * 900));
+  ASSERT_OK_AND_ASSIGN(const auto reads, store_->IntervalReads(kReadBase + 12 * 900));
   ASSERT_EQ(reads.size(), 1u);
   EXPECT_EQ(reads.at("h1").import_wh(), 12);
   EXPECT_THAT(store_->History("hub-1", "bank-1", 0, 0),
@@ -251,6 +274,194 @@ TEST_F(HubServiceTest, UnknownHubFailsTheStream) {
   EXPECT_TRUE(rejected);
   EXPECT_EQ(mixed.back().acked_seq(), 2u);
   EXPECT_EQ(store_->LastSeq("hub-2"), 0u);
+}
+
+// Issue 12: an interval read of 10^15 Wh or of quality 7 was acknowledged and
+// stored, and broke that interval's settlement. Now each is rejected naming
+// the field, never acknowledged, and the hub's next reports go on.
+TEST_F(HubServiceTest, ImpossibleReadsAndUnknownEnumsAreRejectedNotAcknowledged) {
+  v1::HubReport huge = MakeReport(4);
+  huge.mutable_meters(0)->mutable_interval_reads(0)->set_import_wh(1'000'000'000'000'000);
+  v1::HubReport unknown_quality = MakeReport(4);
+  unknown_quality.mutable_meters(0)->mutable_interval_reads(0)->set_quality(
+      static_cast<v1::ReadQuality>(7));
+  v1::HubReport unknown_state = MakeReport(4);
+  unknown_state.mutable_banks(0)->set_charge_state(static_cast<v1::ChargeState>(42));
+  v1::HubReport max_seq = MakeReport(5);
+  max_seq.set_seq(18446744073709551615u);
+  grpc::Status status;
+  const std::vector<v1::ReportAck> acks = Send(
+      {MakeReport(1), MakeReport(2), MakeReport(3), huge, unknown_quality, unknown_state, max_seq},
+      &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<v1::ReportRejection> rejected;
+  for (const v1::ReportAck& a : acks) {
+    if (a.has_rejection()) rejected.push_back(a.rejection());
+    EXPECT_LE(a.acked_seq(), 3u);  // no rejected report is ever acknowledged
+  }
+  ASSERT_EQ(rejected.size(), 4u);
+  for (const v1::ReportRejection& r : rejected) {
+    EXPECT_EQ(r.code(), grpc::StatusCode::INVALID_ARGUMENT) << r.message();
+  }
+  EXPECT_THAT(rejected[0].message(), HasSubstr("interval_reads.import_wh is 1000000000000000"));
+  EXPECT_THAT(rejected[1].message(), HasSubstr("interval_reads.quality is 7"));
+  EXPECT_THAT(rejected[2].message(), HasSubstr("charge_state is 42"));
+  EXPECT_THAT(rejected[3].message(), HasSubstr("seq 18446744073709551615 jumps"));
+  EXPECT_EQ(acks.back().acked_seq(), 3u);
+  EXPECT_EQ(store_->LastSeq("hub-1"), 3u);
+  EXPECT_THAT(store_->IntervalReads(kReadBase + 4 * 900), IsOkAndHolds(SizeIs(0u)));
+  // After a restart the hub's next reports are stored, not swallowed.
+  StopServer();
+  StartServer();
+  const std::vector<v1::ReportAck> later = Send({MakeReport(4), MakeReport(5)}, &status);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(later.back().acked_seq(), 5u);
+  ASSERT_OK_AND_ASSIGN(const auto reads, store_->IntervalReads(kReadBase + 4 * 900));
+  EXPECT_EQ(reads.at("h1").import_wh(), 4);
+}
+
+TEST_F(HubServiceTest, ReadsAreBoundedByTheRegisteredMetersMaxPower) {
+  // A storage participant with two banks: 2 × 10 MW × 900 s = 5 MWh a read.
+  v1::Participant storage;
+  storage.set_participant_id("store-1");
+  storage.set_hub_id("hub-1");
+  storage.set_kind(v1::SHARED_STORAGE);
+  storage.add_storage_bank_ids("bank-1");
+  storage.add_storage_bank_ids("bank-2");
+  ASSERT_OK(directory_.AddParticipant(storage));
+  auto with_storage_read = [](uint64_t seq, int64_t export_wh) {
+    v1::HubReport r = MakeReport(seq);
+    v1::MeterReading* m = r.add_meters();
+    m->set_participant_id("store-1");
+    v1::IntervalRead* read = m->add_interval_reads();
+    read->set_interval_start(kReadBase);
+    read->set_export_wh(export_wh);
+    read->set_quality(v1::OK);
+    return r;
+  };
+  v1::HubReport household_too_much = MakeReport(3);
+  household_too_much.mutable_meters(0)->add_interval_reads()->CopyFrom(
+      with_storage_read(3, 62'501).meters(1).interval_reads(0));  // h1: 250 kW × 900 s = 62.5 kWh
+  grpc::Status status;
+  const std::vector<v1::ReportAck> acks =
+      Send({with_storage_read(1, 5'000'000), with_storage_read(2, 5'000'001), household_too_much},
+           &status);
+  ASSERT_TRUE(status.ok());
+  std::map<uint64_t, std::string> rejected;
+  for (const v1::ReportAck& a : acks) {
+    if (a.has_rejection()) rejected[a.rejection().seq()] = a.rejection().message();
+  }
+  ASSERT_EQ(rejected.size(), 2u);
+  EXPECT_THAT(rejected[2], HasSubstr("meter \"store-1\": interval_reads.export_wh is 5000001: "
+                                     "expected a value in [0, 5000000]"));
+  EXPECT_THAT(rejected[3], HasSubstr("meter \"h1\": interval_reads.export_wh is 62501"));
+  EXPECT_EQ(acks.back().acked_seq(), 1u);
+}
+
+TEST_F(HubServiceTest, MessagesQuoteAtMost128BytesOfTheInput) {
+  v1::HubReport r = MakeReport(1);
+  r.set_hub_id(std::string(1 << 20, 'h'));
+  grpc::Status status;
+  EXPECT_TRUE(Send({r}, &status).empty());
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_LT(status.error_message().size(), 200u);
+  EXPECT_THAT(status.error_message(), HasSubstr("(1048576 bytes)"));
+  v1::HubReport zone = MakeReport(1);
+  zone.set_zone_id(std::string(1 << 20, 'z'));
+  const std::vector<v1::ReportAck> acks = Send({zone}, &status);
+  ASSERT_TRUE(status.ok());
+  ASSERT_FALSE(acks.empty());
+  ASSERT_TRUE(acks[0].has_rejection());
+  EXPECT_LT(acks[0].rejection().message().size(), 250u);
+  EXPECT_THAT(acks[0].rejection().message(), HasSubstr("zone_id \"zzz"));
+}
+
+// Returns the number of threads of this process.
+int ThreadCount() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/self/task")) {
+    ++n;
+  }
+  return n;
+}
+
+// Issue 12: each Report stream held a server thread (and a reader thread).
+// On the callback API an open stream holds none.
+TEST_F(HubServiceTest, OpenStreamsCostNoThreads) {
+  constexpr int kStreams = 48;
+  // Warm up: one stream, so that gRPC's own pollers and executors exist.
+  grpc::Status status;
+  Send({MakeReport(1)}, &status);
+  ASSERT_TRUE(status.ok());
+  const int before = ThreadCount();
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReaderWriter<v1::HubReport, v1::ReportAck>>> streams;
+  for (int i = 0; i < kStreams; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    streams.push_back(stub_->Report(contexts.back().get()));
+    v1::ReportAck ack;
+    ASSERT_TRUE(streams.back()->Write(MakeReport(1)));  // a duplicate: acknowledged
+    ASSERT_TRUE(streams.back()->Read(&ack));
+    EXPECT_EQ(ack.acked_seq(), 1u);
+  }
+  // Every stream is open and has been served.
+  EXPECT_LT(ThreadCount() - before, kStreams / 4);
+  for (auto& stream : streams) {
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+}
+
+// Issue 12: a hub that sends reports and never reads its acks made the
+// exchange buffer without bound. Now the exchange stops reading its stream:
+// at most max_queued_reports wait, and the hub's writes block.
+TEST_F(HubServiceTest, AHubThatNeverReadsItsAcksIsThrottledNotBuffered) {
+  StopServer();
+  HubServiceOptions options;
+  options.max_queued_reports = 4;
+  StartServer(options, /*sync=*/false, /*flow_window_bytes=*/4096);
+  constexpr int kAttempts = 50'000;
+  auto big_report = [](uint64_t seq) {
+    v1::HubReport r = MakeReport(seq);
+    for (int i = 0; i < 40; ++i) {  // ≈ 1 kB
+      v1::MeterReading* m = r.add_meters();
+      m->set_participant_id(absl::StrCat("meter-", i));
+      m->set_import_wh(static_cast<int64_t>(seq));
+    }
+    return r;
+  };
+  grpc::ClientContext context;
+  auto stream = stub_->Report(&context);
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    for (int seq = 1; seq <= kAttempts; ++seq) {
+      if (!stream->Write(big_report(static_cast<uint64_t>(seq)))) break;
+      written.store(seq);
+    }
+  });
+  // Wait until the writes stop getting through (or all went through).
+  int last = -1;
+  for (int still = 0; still < 10 && written.load() < kAttempts;) {
+    absl::SleepFor(absl::Milliseconds(100));
+    const int now = written.load();
+    still = now == last ? still + 1 : 0;
+    last = now;
+  }
+  const int stalled_at = written.load();
+  const uint64_t processed = store_->LastSeq("hub-1");
+  RecordProperty("written", stalled_at);
+  RecordProperty("processed", static_cast<int>(processed));
+  EXPECT_LT(stalled_at, kAttempts) << "the hub's writes never blocked";
+  EXPECT_LE(service_->max_queued_on_a_stream(), 4);
+  EXPECT_LE(service_->queued_reports(), 4);
+  // What the exchange holds unprocessed is the bound plus what sits in small
+  // HTTP/2 windows — not the hub's whole backlog.
+  EXPECT_LE(static_cast<uint64_t>(stalled_at), processed + 64)
+      << "written " << stalled_at << ", processed " << processed;
+  context.TryCancel();
+  writer.join();
+  stream->Finish();
 }
 
 TEST_F(HubServiceTest, StalenessFollowsTheExchangeClock) {

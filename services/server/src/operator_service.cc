@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "peergrid/common/ids.h"
+#include "peergrid/common/text.h"
 #include "peergrid/convert/hub_convert.h"
 #include "peergrid/rpc/grpc_status.h"
 
@@ -154,8 +155,8 @@ grpc::Status OperatorServiceImpl::GetBatteryHistory(grpc::ServerContext* context
   std::vector<v1::BatteryHistoryPoint>& points = *history;
   if (points.empty() && request->from_unix_ms() == 0 && request->to_unix_ms() == 0) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("bank_id \"", request->bank_id(), "\" of hub \"",
-                                     request->hub_id(), "\" has no history"));
+                        absl::StrCat("bank_id ", QuoteInput(request->bank_id()), " of hub ",
+                                     QuoteInput(request->hub_id()), " has no history"));
   }
   response->set_hub_id(request->hub_id());
   response->set_bank_id(request->bank_id());

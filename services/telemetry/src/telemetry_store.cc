@@ -153,9 +153,12 @@ absl::Status TelemetryStore::Load() {
     }
     HubState& st = StateFor(hub_id);
     absl::MutexLock lock(&st.mu);
-    st.last_seq = FixedAt(meta, 0);
     st.last_received_ms = static_cast<int64_t>(FixedAt(meta, 8));
     st.latest_seq = FixedAt(meta, 16);
+    // The hub's seq is its latest stored report's. (Stores written before
+    // rejected reports stopped moving it may hold a higher first field: a
+    // rejected seq 2^64-1 would make every later report a "duplicate".)
+    st.last_seq = std::min(FixedAt(meta, 0), st.latest_seq);
     if (st.latest_seq == 0) continue;
     std::string value;
     PEERGRID_RETURN_IF_ERROR(storage::FromRocks(
@@ -183,7 +186,7 @@ const TelemetryStore::HubState* TelemetryStore::FindState(const std::string& hub
 
 absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
     const std::string& hub_id, absl::Span<const v1::HubReport* const> reports, int64_t now_unix_ms,
-    absl::Span<const absl::Status> prechecks) {
+    absl::Span<const absl::Status> prechecks, const MeterMaxPowerFn& meter_max_power_w) {
   HubState& st = StateFor(hub_id);
   absl::MutexLock ingest(&st.ingest_mu);
   std::vector<IngestResult> results;
@@ -196,6 +199,7 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
   std::vector<std::pair<uint64_t, int64_t>> batch_measured;  // (seq, measured) stored now
   auto buckets = st.buckets;
   std::string value;
+  const hub::SampleContext context{options_.timing.interval_s, now_unix_ms, meter_max_power_w};
   for (size_t i = 0; i < reports.size(); ++i) {
     const v1::HubReport* r = reports[i];
     IngestResult res;
@@ -232,11 +236,12 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
     }
     hub::HubSample sample = convert::FromProto(*r);
     absl::Status ok = i < prechecks.size() ? prechecks[i] : absl::OkStatus();
-    if (ok.ok()) ok = hub::ValidateSample(sample, options_.timing.interval_s);
+    if (ok.ok()) ok = hub::ValidateSeqAdvance(r->seq(), last);
+    if (ok.ok()) ok = hub::ValidateSample(sample, context);
     const hub::HubSample* prev =
         batch_last ? &*batch_last : (st.latest ? &st.latest_sample : nullptr);
     if (ok.ok() && prev != nullptr) ok = hub::ValidateAgainstPrevious(sample, *prev);
-    if (r->seq() != 0) last = std::max(last, r->seq());
+    // A rejected report never moves the hub's seq: only a stored one does.
     if (!ok.ok()) {
       res.outcome = IngestResult::Outcome::kRejected;
       res.rejection = std::move(ok);
@@ -286,6 +291,7 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
       p.set_cycle_count(b.cycle_count());
       batch.Put(HistoryKey(hub_id, b.bank_id(), bucket_ms), EncodeBucket(k));
     }
+    last = r->seq();
     batch_measured.emplace_back(r->seq(), r->measured_at_unix_ms());
     batch_last = std::move(sample);
     batch_latest = r;

@@ -33,7 +33,9 @@ using ::testing::SizeIs;
 using Outcome = IngestResult::Outcome;
 
 constexpr int64_t kT0Ms = 1'782'000'000'000;  // aligned to 60 s and to 900 s
-constexpr int64_t kNowMs = kT0Ms + 500;       // the exchange clock at ingest
+// The exchange clock at ingest: an hour after kT0Ms, so that reports measured
+// up to an hour after kT0Ms and reads of its first intervals are not ahead of it.
+constexpr int64_t kNowMs = kT0Ms + 3'600'000;
 constexpr int64_t kInterval = 1'782'000'000;  // a 900 s interval start, Unix seconds
 
 // A valid report of hub-1: one meter, one NMC bank (no alarm), grid counters,
@@ -207,24 +209,85 @@ TEST_F(TelemetryStoreTest, DuplicatesInsideOneBatchAreDetected) {
   EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(3u, 4u)));
 }
 
-TEST_F(TelemetryStoreTest, ARejectedSeqCountsAsProcessedAndItsResendIsADuplicate) {
+TEST_F(TelemetryStoreTest, ARejectedReportNeverMovesLastSeqAndItsFixedResendIsStored) {
   v1::HubReport bad = MakeReport(1);
   bad.mutable_banks(0)->set_soc_pct(100.5);
   const IngestResult r = IngestOne(bad);
   EXPECT_EQ(r.outcome, Outcome::kRejected);
   EXPECT_THAT(r.rejection, StatusIs(absl::StatusCode::kInvalidArgument,
                                     HasSubstr("bank \"bank-1\": soc_pct is 100.5")));
-  EXPECT_EQ(store_->LastSeq("hub-1"), 1u);  // the acknowledgement moves past it
+  EXPECT_EQ(store_->LastSeq("hub-1"), 0u);  // the acknowledgement does not move
   EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(IsEmpty()));
   EXPECT_THAT(store_->Latest("hub-1"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("hub-1")));
   EXPECT_TRUE(store_->ReportingHubs().empty());
 
-  // The same seq again (even fixed) has no stored copy to compare: a duplicate.
-  EXPECT_EQ(IngestOne(MakeReport(1)).outcome, Outcome::kDuplicate);
-  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(IsEmpty()));
-  // The next seq is stored normally.
+  // The same seq again, fixed, is checked afresh and stored.
+  EXPECT_EQ(IngestOne(MakeReport(1)).outcome, Outcome::kStored);
+  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(1u)));
+  EXPECT_EQ(store_->LastSeq("hub-1"), 1u);
   EXPECT_EQ(IngestOne(MakeReport(2)).outcome, Outcome::kStored);
-  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(2u)));
+  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(1u, 2u)));
+}
+
+// The findings of issue 12: one report — even a rejected one — with seq
+// 2^64-1 or measured in the year 2200 made every later report of the hub a
+// silent "duplicate" or "time going backwards", and stayed so across restarts.
+TEST_F(TelemetryStoreTest, NoReportCanBlackholeTheHubsLaterReportsAcrossARestart) {
+  ASSERT_EQ(IngestOne(MakeReport(1)).outcome, Outcome::kStored);
+  v1::HubReport max_seq = MakeReport(2);
+  max_seq.set_seq(18446744073709551615u);
+  v1::HubReport max_seq_bad = max_seq;
+  max_seq_bad.mutable_banks(0)->set_soc_pct(-1);
+  v1::HubReport big_jump = MakeReport(2);
+  big_jump.set_seq(1 + 1'000'001);
+  v1::HubReport year_2200 = MakeReport(2);
+  year_2200.set_measured_at_unix_ms(7'258'118'400'000);
+  v1::HubReport skewed = MakeReport(2);
+  skewed.set_measured_at_unix_ms(kNowMs + 300'001);
+  const std::vector<IngestResult> results =
+      Ingest({max_seq_bad, max_seq, big_jump, year_2200, skewed});
+  ASSERT_EQ(results.size(), 5u);
+  for (const IngestResult& r : results) {
+    EXPECT_EQ(r.outcome, Outcome::kRejected) << r.seq;
+    EXPECT_EQ(r.rejection.code(), absl::StatusCode::kInvalidArgument) << r.rejection;
+  }
+  EXPECT_THAT(results[1].rejection, StatusIs(absl::StatusCode::kInvalidArgument,
+                                             HasSubstr("seq 18446744073709551615 jumps")));
+  EXPECT_THAT(results[2].rejection,
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("seq 1000002 jumps")));
+  EXPECT_THAT(results[3].rejection,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("measured_at_unix_ms 7258118400000 is more than 300 s ahead")));
+  EXPECT_THAT(results[4].rejection,
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("measured_at_unix_ms")));
+  EXPECT_EQ(store_->LastSeq("hub-1"), 1u);
+
+  Reopen();
+  EXPECT_EQ(store_->LastSeq("hub-1"), 1u);
+  // The hub's next honest reports are stored, not dropped as duplicates.
+  const std::vector<IngestResult> later = Ingest({MakeReport(2), MakeReport(3)});
+  ASSERT_EQ(later.size(), 2u);
+  EXPECT_EQ(later[0].outcome, Outcome::kStored);
+  EXPECT_EQ(later[1].outcome, Outcome::kStored);
+  EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(1u, 2u, 3u)));
+  // A jump of exactly 10^6 is allowed.
+  v1::HubReport far = MakeReport(4);
+  far.set_seq(3 + 1'000'000);
+  EXPECT_EQ(IngestOne(far).outcome, Outcome::kStored);
+}
+
+// A store written before rejected reports stopped moving the seq may hold a
+// hub meta whose seq is past its latest stored report: opening heals it.
+TEST_F(TelemetryStoreTest, OpeningHealsAMetaSeqPastTheLatestStoredReport) {
+  ASSERT_EQ(IngestOne(MakeReport(1)).outcome, Outcome::kStored);
+  std::string meta;
+  storage::PutFixed64(&meta, 18446744073709551615u);  // last_seq, as an old store wrote it
+  storage::PutFixed64(&meta, static_cast<uint64_t>(kNowMs));
+  storage::PutFixed64(&meta, 1);  // latest stored seq
+  PutRaw("m/hub-1", meta);
+  Reopen();
+  EXPECT_EQ(store_->LastSeq("hub-1"), 1u);
+  EXPECT_EQ(IngestOne(MakeReport(2)).outcome, Outcome::kStored);
 }
 
 TEST_F(TelemetryStoreTest, SeqZeroIsRejectedAndDoesNotMoveLastSeq) {
@@ -284,7 +347,7 @@ TEST_F(TelemetryStoreTest, ValuesInvalidByThemselvesAreInvalidArgumentNamingTheF
     EXPECT_THAT(results[0].rejection,
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
         << c.name;
-    EXPECT_EQ(store_->LastSeq("hub-1"), seq) << c.name;
+    EXPECT_EQ(store_->LastSeq("hub-1"), 1u) << c.name;  // rejected: never moves
     ++seq;
   }
   EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(1u)));
@@ -356,7 +419,7 @@ TEST_F(TelemetryStoreTest, LatestIsTheLastStoredReportOfTheBatch) {
   EXPECT_EQ(results[2].outcome, Outcome::kRejected);
   ASSERT_OK_AND_ASSIGN(HubSnapshot latest, store_->Latest("hub-1"));
   EXPECT_EQ(latest.report.seq(), 2u);
-  EXPECT_EQ(store_->LastSeq("hub-1"), 3u);
+  EXPECT_EQ(store_->LastSeq("hub-1"), 2u);
   // A batch of duplicates keeps the latest report but refreshes the receive time.
   Ingest({MakeReport(2)}, kNowMs + 4000);
   ASSERT_OK_AND_ASSIGN(latest, store_->Latest("hub-1"));
@@ -367,12 +430,12 @@ TEST_F(TelemetryStoreTest, LatestIsTheLastStoredReportOfTheBatch) {
 
 TEST_F(TelemetryStoreTest, SeqsNeedNotBeContiguousAndSortNumerically) {
   for (uint64_t seq : {1u, 255u, 256u, 65'536u}) {
-    EXPECT_EQ(IngestOne(MakeReport(seq)).outcome, Outcome::kStored) << seq;
+    EXPECT_EQ(IngestOne(MakeReport(seq), kT0Ms + 70'000'000).outcome, Outcome::kStored) << seq;
   }
   EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(1u, 255u, 256u, 65'536u)));
   EXPECT_EQ(store_->LastSeq("hub-1"), 65'536u);
   // A skipped seq below LastSeq has no stored copy: it is treated as processed.
-  EXPECT_EQ(IngestOne(MakeReport(100)).outcome, Outcome::kDuplicate);
+  EXPECT_EQ(IngestOne(MakeReport(100), kT0Ms + 70'000'000).outcome, Outcome::kDuplicate);
   EXPECT_THAT(store_->StoredSeqs("hub-1"), IsOkAndHolds(ElementsAre(1u, 255u, 256u, 65'536u)));
 }
 
@@ -385,7 +448,7 @@ TEST_F(TelemetryStoreTest, EverythingSurvivesAReopen) {
   Ingest({with_read, MakeReport(5), rejected}, kNowMs + 2000);
 
   Reopen();
-  EXPECT_EQ(store_->LastSeq("hub-1"), 6u);  // the rejected seq too
+  EXPECT_EQ(store_->LastSeq("hub-1"), 5u);  // not the rejected seq
   ASSERT_OK_AND_ASSIGN(HubSnapshot latest, store_->Latest("hub-1"));
   EXPECT_EQ(latest.report.seq(), 5u);
   EXPECT_EQ(latest.report.meters(0).import_wh(), 50);
@@ -402,7 +465,7 @@ TEST_F(TelemetryStoreTest, EverythingSurvivesAReopen) {
 
   // Dedup and the counter checks continue against the reloaded state.
   EXPECT_EQ(IngestOne(MakeReport(5)).outcome, Outcome::kDuplicate);
-  EXPECT_EQ(IngestOne(MakeReport(6)).outcome, Outcome::kDuplicate);
+  EXPECT_EQ(IngestOne(MakeReport(6)).outcome, Outcome::kStored);  // 6, fixed
   v1::HubReport moved = MakeReport(3);
   moved.set_measured_at_unix_ms(kT0Ms + 3333);
   EXPECT_THAT(IngestOne(moved).rejection,
@@ -410,7 +473,7 @@ TEST_F(TelemetryStoreTest, EverythingSurvivesAReopen) {
   v1::HubReport lower = MakeReport(7);
   lower.mutable_meters(0)->set_import_wh(49);
   EXPECT_THAT(IngestOne(lower).rejection, StatusIs(absl::StatusCode::kFailedPrecondition,
-                                                   HasSubstr("import_wh decreased from 50 to 49")));
+                                                   HasSubstr("import_wh decreased from 60 to 49")));
   EXPECT_EQ(IngestOne(MakeReport(8)).outcome, Outcome::kStored);
 }
 
@@ -599,13 +662,13 @@ TEST_F(TelemetryStoreTest, ReportingHubsListsHubsWithAStoredReportInOrder) {
   IngestOne(alpha);
   IngestOne(only_bad);
   EXPECT_THAT(store_->ReportingHubs(), ElementsAre("alpha", "zulu"));
-  EXPECT_EQ(store_->LastSeq("mike"), 1u);
+  EXPECT_EQ(store_->LastSeq("mike"), 0u);  // rejected: nothing processed
   // Each hub has its own seqs.
   EXPECT_EQ(IngestOne(MakeReport(1)).outcome, Outcome::kStored);
   EXPECT_THAT(store_->ReportingHubs(), ElementsAre("alpha", "hub-1", "zulu"));
   Reopen();
   EXPECT_THAT(store_->ReportingHubs(), ElementsAre("alpha", "hub-1", "zulu"));
-  EXPECT_EQ(store_->LastSeq("mike"), 1u);
+  EXPECT_EQ(store_->LastSeq("mike"), 0u);
 }
 
 bool HasAlarm(const std::vector<hub::Alarm>& alarms, const std::string& bank, hub::AlarmKind kind,

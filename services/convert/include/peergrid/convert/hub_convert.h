@@ -1,13 +1,16 @@
 // Conversion between the hub model's plain values (peergrid/hub/telemetry.h,
 // battery_monitor.h) and the peergrid.v1 wire messages (hub.proto,
 // operator.proto). Enum numbers are identical on both sides. FromProto does no
-// validation beyond the shape: hub::ValidateSample checks the values.
+// validation beyond the shape: hub::ValidateSample checks the values (unknown
+// enum numbers included), and ValidateReport applies it to a wire report.
 // Thread-safe (pure functions).
 #ifndef PEERGRID_CONVERT_HUB_CONVERT_H_
 #define PEERGRID_CONVERT_HUB_CONVERT_H_
 
+#include "absl/status/status.h"
 #include "peergrid/hub/battery_monitor.h"
 #include "peergrid/hub/telemetry.h"
+#include "peergrid/hub/telemetry_rules.h"
 #include "peergrid/matching/validation.h"
 #include "peergrid/v1/hub.pb.h"
 #include "peergrid/v1/operator.pb.h"
@@ -24,6 +27,10 @@ hub::HubSample FromProto(const v1::HubReport& in);
 hub::MeterSample FromProto(const v1::MeterReading& in);
 hub::BankSample FromProto(const v1::BatteryBankReading& in);
 hub::IntervalRead FromProto(const v1::IntervalRead& in);
+
+// Returns OK when `report` is valid by itself (hub::ValidateSample of its
+// FromProto), else InvalidArgument naming the field.
+absl::Status ValidateReport(const v1::HubReport& report, const hub::SampleContext& context);
 
 // Returns what a reported bank can discharge, for matching::DeliverableEnergy:
 // its matching::EnergyAboveReserve and its max_discharge_w.

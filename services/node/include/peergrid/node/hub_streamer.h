@@ -3,7 +3,9 @@
 // acknowledged. When the stream breaks (exchange down, network, restart) it
 // reconnects with exponential backoff and full jitter (seeded) and resends
 // everything still unacknowledged, oldest first, so an outage loses nothing.
-// Rejected reports are logged (JSON lines) and dropped like acknowledged ones.
+// Rejected reports are logged (JSON lines) and dropped: the exchange's
+// acked_seq never moves for them, so the streamer drops a rejected seq itself
+// once it is the next after everything acknowledged.
 //
 // Thread-safety: Start/Stop from one thread; the accessors are thread-safe.
 #ifndef PEERGRID_NODE_HUB_STREAMER_H_

@@ -34,6 +34,8 @@ struct ExchangeDaemonOptions {
   MarketTiming timing;
   double checkpoint_every_s = 1.0;
   int32_t max_message_bytes = 4 << 20;
+  // Reports read from one hub stream but not yet stored (HubServiceOptions).
+  int64_t hub_stream_max_queued = 64;
   bool require_signed_orders = false;
   rpc::ServerTlsFlags tls;  // --tls-cert --tls-key --client-ca, or --insecure
 };

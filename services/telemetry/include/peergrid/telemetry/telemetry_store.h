@@ -8,13 +8,20 @@
 //
 // Ingest rules per report, in order (hub::telemetry_rules.h for the checks):
 //   seq ≤ LastSeq(hub) and the same measurement time as the stored report (or
-//     no stored report: it was rejected)   → duplicate: acknowledged, dropped;
+//     no stored report under that seq: one skipped or rejected before)
+//                                          → duplicate: acknowledged, dropped;
 //   seq ≤ LastSeq(hub) with a different measurement time → rejected,
 //     FAILED_PRECONDITION (the hub's seq went backwards);
-//   a value invalid by itself (SoC outside 0–100 …) → rejected, INVALID_ARGUMENT;
+//   the caller's precheck failed → rejected with it;
+//   seq more than limits::kMaxSeqAdvance past LastSeq → rejected, INVALID_ARGUMENT;
+//   a value invalid by itself (SoC outside 0–100, an interval read above the
+//     meter's max power × interval, measured_at more than 5 min ahead of
+//     `now_unix_ms` …) → rejected, INVALID_ARGUMENT;
 //   a counter below the previous report's, time going back → FAILED_PRECONDITION;
-//   otherwise stored. A rejected seq counts as processed (LastSeq moves past
-//   it: the hub must not resend it).
+//   otherwise stored, and LastSeq becomes its seq.
+// A rejected report never moves LastSeq (DESIGN.md §9), so no report, however
+// wrong, can make the hub's later reports look like duplicates; a resent
+// rejected report is checked again (and normally rejected again).
 //
 // A stored value that does not decode is DataLoss naming its key, from every
 // reader (Open, Ingest, IntervalReads, History, StoredSeqs): never skipped.
@@ -25,6 +32,7 @@
 #define PEERGRID_TELEMETRY_TELEMETRY_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -81,16 +89,23 @@ class TelemetryStore final : public exchange::MarketTelemetry {
                                                               TelemetryOptions options = {});
   ~TelemetryStore() override;
 
+  // Returns a meter's max power, W, by participant id (limits::MeterMaxPowerW
+  // of its registration); see hub::SampleContext.
+  using MeterMaxPowerFn = std::function<int64_t(const std::string& participant_id)>;
+
   // Ingests reports of `hub_id` (the caller has checked the hub may report),
   // in order, at exchange time `now_unix_ms`, in one synced write. A non-OK
   // `prechecks[i]` (the caller's own checks; empty = none) rejects report i
-  // with that status. Returns one result per report, Unavailable when the
-  // write failed, or DataLoss when a stored report or history bucket it had to
-  // read back does not decode (nothing stored either way).
+  // with that status. `meter_max_power_w` bounds each meter's power and
+  // interval reads (empty: every meter as a household without PV). Returns
+  // one result per report, Unavailable when the write failed, or DataLoss when
+  // a stored report or history bucket it had to read back does not decode
+  // (nothing stored either way).
   absl::StatusOr<std::vector<IngestResult>> Ingest(const std::string& hub_id,
                                                    absl::Span<const v1::HubReport* const> reports,
                                                    int64_t now_unix_ms,
-                                                   absl::Span<const absl::Status> prechecks = {});
+                                                   absl::Span<const absl::Status> prechecks = {},
+                                                   const MeterMaxPowerFn& meter_max_power_w = {});
 
   // MarketTelemetry: the latest stored report (NotFound if none) and every
   // participant's read for one interval (durable; survives restart).
@@ -98,7 +113,8 @@ class TelemetryStore final : public exchange::MarketTelemetry {
   absl::StatusOr<std::map<std::string, v1::IntervalRead>> IntervalReads(
       int64_t interval_start) const override;
 
-  // Returns the highest processed (stored or rejected) seq of a hub, 0 if none.
+  // Returns the seq of the hub's latest stored report, 0 if none: what its
+  // acknowledgements carry. Rejected reports never move it.
   uint64_t LastSeq(const std::string& hub_id) const;
   // Returns whether the hub is stale at `now_unix_ms`: no report received for
   // more than options().timing.stale_after_periods × `reporting_period_s` (a
