@@ -68,7 +68,7 @@ allow() {
 }
 allow runtime   common
 allow rpc       common
-allow http      common
+allow http      common rpc
 allow convert   common matching hub
 allow exchange  common matching hub ledger convert runtime
 allow telemetry common hub exchange convert runtime storage

@@ -1,6 +1,5 @@
 #include "peergrid/http/http_server.h"
 
-#include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -16,9 +15,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "civetweb.h"
+#include "httplib.h"
+#include "peergrid/rpc/tls.h"
 
 namespace peergrid::http {
 namespace {
@@ -45,65 +46,54 @@ bool SplitHostPort(absl::string_view listen, std::string* host, std::string* por
   return true;
 }
 
-// Configures civetweb's SSL_CTX ourselves: TLS 1.3 only, our chain and key,
+// Configures the server's SSL_CTX: TLS 1.3 only, our chain and key,
 // client certificates requested and verified against the client CA but not
 // required (a browser presents none). On failure says why in *error.
-int ConfigureTls(SSL_CTX* ctx, const HttpTls& tls, std::string* error) {
+bool ConfigureTls(SSL_CTX* ctx, const HttpTls& tls, std::string* error) {
   if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1) {
     *error = "cannot require TLS 1.3: " + OpenSslError();
-    return -1;
+    return false;
   }
   if (SSL_CTX_use_certificate_chain_file(ctx, tls.cert_file.c_str()) != 1) {
-    *error =
-        absl::StrCat("cannot load --tls-cert ", tls.cert_file, " (PEM): ", OpenSslError());
-    return -1;
+    *error = absl::StrCat("cannot load --tls-cert ", tls.cert_file, " (PEM): ", OpenSslError());
+    return false;
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     *error = absl::StrCat("cannot load --tls-key ", tls.key_file, " (PEM): ", OpenSslError());
-    return -1;
+    return false;
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
-    *error = absl::StrCat("--tls-key ", tls.key_file, " does not match --tls-cert ",
-                                tls.cert_file);
-    return -1;
+    *error = absl::StrCat("--tls-key ", tls.key_file, " does not match --tls-cert ", tls.cert_file);
+    return false;
   }
   if (SSL_CTX_load_verify_locations(ctx, tls.client_ca_file.c_str(), nullptr) != 1) {
-    *error = absl::StrCat("cannot load --client-ca ", tls.client_ca_file,
-                                " (PEM): ", OpenSslError());
-    return -1;
+    *error =
+        absl::StrCat("cannot load --client-ca ", tls.client_ca_file, " (PEM): ", OpenSslError());
+    return false;
   }
   STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str());
   if (names != nullptr) SSL_CTX_set_client_CA_list(ctx, names);  // takes ownership
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   SSL_CTX_set_verify_depth(ctx, 4);
-  return 1;  // the context is complete: civetweb loads no certificate itself
+  return true;
 }
 
-std::string CertificatePem(void* x509) {
-  if (x509 == nullptr) return "";
-  BIO* bio = BIO_new(BIO_s_mem());
-  if (bio == nullptr) return "";
+// The PEM of the peer's certificate when the handshake verified one.
+std::string VerifiedPeerPem(const SSL* ssl) {
+  if (ssl == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return "";
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (cert == nullptr) return "";
   std::string pem;
-  if (PEM_write_bio_X509(bio, static_cast<X509*>(x509)) == 1) {
-    char* data = nullptr;
-    long size = BIO_get_mem_data(bio, &data);  // NOLINT(runtime/int): OpenSSL's type
-    if (size > 0) pem.assign(data, static_cast<size_t>(size));
+  if (BIO* bio = BIO_new(BIO_s_mem()); bio != nullptr) {
+    if (PEM_write_bio_X509(bio, cert) == 1) {
+      char* data = nullptr;
+      long size = BIO_get_mem_data(bio, &data);  // NOLINT(runtime/int): OpenSSL's type
+      if (size > 0) pem.assign(data, static_cast<size_t>(size));
+    }
+    BIO_free(bio);
   }
-  BIO_free(bio);
+  X509_free(cert);
   return pem;
-}
-
-void Send(mg_connection* conn, const HttpResponse& response, bool head) {
-  std::string header = absl::StrCat("HTTP/1.1 ", response.status, " ",
-                                    mg_get_response_code_text(conn, response.status),
-                                    "\r\nContent-Type: ", response.content_type,
-                                    "\r\nContent-Length: ", response.body.size(),
-                                    "\r\nCache-Control: no-store"
-                                    "\r\nX-Content-Type-Options: nosniff");
-  for (const auto& [name, value] : response.headers) absl::StrAppend(&header, "\r\n", name, ": ", value);
-  absl::StrAppend(&header, "\r\n\r\n");
-  mg_write(conn, header.data(), header.size());
-  if (!head && !response.body.empty()) mg_write(conn, response.body.data(), response.body.size());
 }
 
 HttpResponse Error(int status, absl::string_view text) {
@@ -115,20 +105,6 @@ HttpResponse Error(int status, absl::string_view text) {
 
 }  // namespace
 
-bool IsLoopbackHost(absl::string_view host) {
-  if (host == "localhost") return true;
-  std::string bare(absl::StripSuffix(absl::StripPrefix(host, "["), "]"));
-  in_addr v4{};
-  if (inet_pton(AF_INET, bare.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, bare.c_str(), &v6) == 1) {
-    return IN6_IS_ADDR_LOOPBACK(&v6) != 0;
-  }
-  return false;
-}
-
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpOptions options) {
   std::string host;
   std::string port;
@@ -136,57 +112,64 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpOptions option
     return absl::InvalidArgumentError(
         absl::StrCat("--http must be host:port, got \"", options.listen.substr(0, 128), "\""));
   }
-  if (!options.tls.has_value() && !IsLoopbackHost(host)) {
+  if (!options.tls.has_value() && !rpc::IsLoopbackAddress(host)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--http ", options.listen.substr(0, 128),
         " is not a loopback address: plaintext HTTP (--insecure) is served on loopback only; "
         "pass --tls-cert, --tls-key and --client-ca"));
   }
-  if (options.worker_threads < 1) {
-    return absl::InvalidArgumentError("http worker_threads must be at least 1");
-  }
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(options)));
-  const HttpOptions& opts = server->options_;
-
-  // civetweb wants "host:port" with an 's' suffix for TLS; "0.0.0.0" and "[::]" as given.
-  const std::string ports = absl::StrCat(host, ":", port, opts.tls ? "s" : "");
-  const std::string threads = std::to_string(opts.worker_threads);
-  std::vector<const char*> config = {"listening_ports",    ports.c_str(),
-                                     "num_threads",        threads.c_str(),
-                                     "request_timeout_ms", "10000",
-                                     "enable_keep_alive",  "yes",
-                                     nullptr};
-
-  // The context's user data is the server: init_ssl and every request get it.
-  mg_callbacks callbacks{};
-  callbacks.begin_request = &HttpServer::Dispatch;
+  HttpServer* self = server.get();
+  const HttpOptions& opts = self->options_;
   if (opts.tls) {
-    callbacks.init_ssl = [](void* ssl_ctx, void* user_data) -> int {
-      auto* self = static_cast<HttpServer*>(user_data);
-      return ConfigureTls(static_cast<SSL_CTX*>(ssl_ctx), *self->options_.tls, &self->tls_error_);
-    };
+    self->server_ = std::make_unique<httplib::SSLServer>([self](SSL_CTX& ctx) {
+      return ConfigureTls(&ctx, *self->options_.tls, &self->tls_error_);
+    });
+    if (!self->server_->is_valid()) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot serve HTTPS on --http ", opts.listen.substr(0, 128), ": ", self->tls_error_));
+    }
+  } else {
+    self->server_ = std::make_unique<httplib::Server>();
   }
-  std::array<char, 256> error_text{};
-  unsigned error_code = 0;
-  mg_error_data error{&error_code, error_text.data(), error_text.size()};
-  mg_init_data init{&callbacks, server.get(), config.data()};
-  mg_init_library(opts.tls ? MG_FEATURES_TLS : 0);
-  server->context_ = mg_start2(&init, &error);
-  if (server->context_ == nullptr) {
-    std::string why = server->tls_error_.empty() ? std::string(error_text.data()) : server->tls_error_;
-    return absl::UnavailableError(absl::StrCat("cannot serve HTTP on --http ",
-                                               opts.listen.substr(0, 128), ": ", why));
+  httplib::Server& http = *self->server_;
+  // A slow or idle client holds a worker thread: bound how long.
+  http.set_read_timeout(10, 0);
+  http.set_write_timeout(10, 0);
+  http.set_keep_alive_timeout(5);
+  http.set_keep_alive_max_count(100);
+  http.set_payload_max_length(static_cast<size_t>(opts.max_request_body_bytes));
+  auto serve = [self](const httplib::Request& in, httplib::Response& out) { self->Serve(in, out); };
+  // Every method and path comes to Serve, which answers 404/405 itself.
+  http.Get(".*", serve);
+  http.Post(".*", serve);
+  http.Put(".*", serve);
+  http.Delete(".*", serve);
+  http.Patch(".*", serve);
+  http.Options(".*", serve);
+
+  const std::string bind_host(absl::StripSuffix(absl::StripPrefix(host, "["), "]"));
+  int port_number = 0;
+  if (!absl::SimpleAtoi(port, &port_number) || port_number < 0 || port_number > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--http port must be 0-65535, got \"", port.substr(0, 16), "\""));
   }
-  mg_server_port bound{};
-  if (mg_get_server_ports(server->context_, 1, &bound) < 1) {
-    return absl::UnavailableError("HTTP server started without a listening port");
+  if (port_number == 0) {
+    self->port_ = http.bind_to_any_port(bind_host);
+  } else if (http.bind_to_port(bind_host, port_number)) {
+    self->port_ = port_number;
   }
-  server->port_ = bound.port;
+  if (self->port_ <= 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on --http ", opts.listen.substr(0, 128), " (address in use or not local?)"));
+  }
+  self->listener_ = std::thread([self] { self->server_->listen_after_bind(); });
   return server;
 }
 
 HttpServer::~HttpServer() {
-  if (context_ != nullptr) mg_stop(context_);
+  if (server_ != nullptr) server_->stop();
+  if (listener_.joinable()) listener_.join();
 }
 
 void HttpServer::Handle(const std::string& path, HttpAccess access, HttpHandler handler) {
@@ -194,26 +177,18 @@ void HttpServer::Handle(const std::string& path, HttpAccess access, HttpHandler 
   routes_[path] = Route{access, std::move(handler)};
 }
 
-int HttpServer::Dispatch(mg_connection* conn) {
-  auto* self = static_cast<HttpServer*>(mg_get_user_context_data(conn));
-  self->Serve(conn);
-  return 1;  // handled: civetweb serves nothing of its own (no files, no directory listing)
-}
-
-int HttpServer::Serve(mg_connection* conn) {
-  const mg_request_info* info = mg_get_request_info(conn);
+void HttpServer::Serve(const httplib::Request& in, httplib::Response& out) {
   HttpRequest request;
-  request.method = info->request_method ? info->request_method : "";
-  request.path = info->local_uri ? info->local_uri : "";
-  request.query = info->query_string ? info->query_string : "";
-  request.tls = info->is_ssl != 0;
-  if (info->client_cert != nullptr) request.client_cert = CertificatePem(info->client_cert->peer_cert);
-  const bool head = request.method == "HEAD";
+  request.method = in.method;
+  request.path = in.path;
+  request.tls = options_.tls.has_value();
+  if (request.tls) request.client_cert = VerifiedPeerPem(in.ssl);
+  if (const size_t q = in.target.find('?'); q != std::string::npos) {
+    request.query = in.target.substr(q + 1);
+  }
 
   HttpResponse response;
-  if (info->content_length > options_.max_request_body_bytes) {
-    response = Error(413, "request body too large");
-  } else if (request.method != "GET" && !head) {
+  if (request.method != "GET" && request.method != "HEAD") {
     response = Error(405, "only GET and HEAD are served here");
     response.headers["Allow"] = "GET, HEAD";
   } else {
@@ -228,8 +203,7 @@ int HttpServer::Serve(mg_connection* conn) {
     } else {
       absl::Status allowed = absl::OkStatus();
       if (route->access == HttpAccess::kScraper) {
-        const char* authorization = mg_get_header(conn, "Authorization");
-        allowed = CheckScraper(request, authorization ? authorization : "");
+        allowed = CheckScraper(request, in.get_header_value("Authorization"));
       }
       if (absl::IsUnauthenticated(allowed)) {
         response = Error(401, allowed.message());
@@ -241,8 +215,11 @@ int HttpServer::Serve(mg_connection* conn) {
       }
     }
   }
-  Send(conn, response, head);
-  return response.status;
+  out.status = response.status;
+  out.set_header("Cache-Control", "no-store");
+  out.set_header("X-Content-Type-Options", "nosniff");
+  for (const auto& [name, value] : response.headers) out.set_header(name, value);
+  out.set_content(response.body, response.content_type);
 }
 
 absl::Status HttpServer::CheckScraper(const HttpRequest& request,

@@ -1,4 +1,4 @@
-// The exchange's HTTP port (DESIGN.md §9): TLS 1.3 with the zone's server
+// The exchange's HTTP port (DESIGN.md §9), over cpp-httplib: TLS 1.3 with the zone's server
 // certificate, client certificates optional at the handshake (browsers hold
 // none) and verified against the zone's client CA when presented. Routes are
 // exact paths; each says who may read it. `/metrics` is for a scraper with a
@@ -12,24 +12,32 @@
 //   server->Handle("/metrics", HttpAccess::kScraper, [&](const HttpRequest&) {...});
 //
 // Plaintext (options.tls empty) is for --insecure daemons on loopback only:
-// Start refuses any other address. Thread-safe; handlers run on civetweb's
+// Start refuses any other address. Thread-safe; handlers run on the server's
 // worker threads and must be thread-safe themselves.
+//
+// (Not civetweb: Debian's civetweb 1.15 resolves SSL_get_peer_certificate,
+// which OpenSSL 3 no longer exports, and crashes on the first TLS connection.)
 #ifndef PEERGRID_HTTP_HTTP_SERVER_H_
 #define PEERGRID_HTTP_HTTP_SERVER_H_
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 
-struct mg_context;
-struct mg_connection;
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace peergrid::http {
 
@@ -50,16 +58,15 @@ struct HttpOptions {
   // routes, e.g. by its SPIFFE role. Unset: any certificate the client CA
   // signed may.
   std::function<absl::Status(absl::string_view cert_pem)> scraper_certificate_check;
-  int worker_threads = 4;
   // Requests with a larger body are refused with 413 before a handler runs.
   int64_t max_request_body_bytes = 64 * 1024;
 };
 
 struct HttpRequest {
-  std::string method;        // "GET", …
-  std::string path;          // without the query string
-  std::string query;         // after '?', undecoded
-  std::string client_cert;   // PEM of the verified client certificate, or empty
+  std::string method;       // "GET", …
+  std::string path;         // without the query string
+  std::string query;        // after '?', undecoded
+  std::string client_cert;  // PEM of the verified client certificate, or empty
   bool tls = false;
 };
 
@@ -95,9 +102,8 @@ class HttpServer {
 
  private:
   explicit HttpServer(HttpOptions options) : options_(std::move(options)) {}
-  static int Dispatch(mg_connection* conn);
-  // Answers one request; returns the HTTP status sent.
-  int Serve(mg_connection* conn);
+  // Answers one request (any method, any path).
+  void Serve(const httplib::Request& in, httplib::Response& out);
   // Why the request may not read a kScraper route, or OK.
   absl::Status CheckScraper(const HttpRequest& request, absl::string_view authorization) const;
 
@@ -108,14 +114,12 @@ class HttpServer {
 
   const HttpOptions options_;
   int port_ = 0;
-  mg_context* context_ = nullptr;
   std::string tls_error_;  // why TLS setup failed during Start, for its message
+  std::unique_ptr<httplib::Server> server_;
+  std::thread listener_;
   mutable absl::Mutex mu_;
   std::map<std::string, Route> routes_ ABSL_GUARDED_BY(mu_);
 };
-
-// True when `host` (an IP literal, "[::1]" or "localhost") is a loopback address.
-bool IsLoopbackHost(absl::string_view host);
 
 }  // namespace peergrid::http
 
