@@ -170,7 +170,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
       return 1;
     }
-    server::HubServiceImpl durable(store->get(), &directory, &clock);
+    server::Authorizer admin_only(  // plaintext loopback: every caller is admin
+        &directory, [](const std::string& id) -> absl::StatusOr<std::string> {
+          return absl::NotFoundError(id);
+        },
+        /*insecure=*/true);
+    server::HubServiceImpl durable(store->get(), &directory, &clock, &admin_only);
     durable_runs.push_back(Run(&durable, per_hub));
     for (int h = 0; h < hubs; ++h) {
       if ((*store)->LastSeq(absl::StrCat("hub-", h)) != static_cast<uint64_t>(messages)) {

@@ -130,7 +130,7 @@ class AuditExchangeDayTest : public ::testing::Test {
 
   void SetUp() override {
     service_ = std::make_unique<server::AuditServiceImpl>(
-        log_.get(), exchange_.get(), &checkpoints_, "peergrid/jeju-1", nullptr);
+        log_.get(), exchange_.get(), &checkpoints_, "peergrid/jeju-1", &authorizer_, nullptr);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(service_.get());
@@ -147,6 +147,12 @@ class AuditExchangeDayTest : public ::testing::Test {
   // The exchange's own AuditService on 127.0.0.1:0.
   runtime::Broadcaster<v1::Checkpoint> checkpoints_;
   std::unique_ptr<server::AuditServiceImpl> service_;
+  // Plaintext loopback: every caller is admin (authorizer_test has the rules).
+  server::Authorizer authorizer_{&exchange_->directory(),
+                                 [](const std::string& id) -> absl::StatusOr<std::string> {
+                                   return absl::NotFoundError(id);
+                                 },
+                                 /*insecure=*/true};
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;

@@ -42,6 +42,11 @@ ABSL_FLAG(int32_t, max_message_bytes, 4 << 20, "largest gRPC message accepted, b
 ABSL_FLAG(bool, require_signed_orders, false,
           "reject unsigned orders from participants with a registered key");
 ABSL_FLAG(std::string, port_file, "", "write the bound gRPC port here once serving");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate of this exchange (mutual TLS)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert");
+ABSL_FLAG(std::string, client_ca, "", "PEM CA that every client certificate must chain to");
+ABSL_FLAG(bool, insecure, false,
+          "plaintext gRPC, every caller treated as admin; only on a loopback --listen");
 
 int main(int argc, char** argv) {
   // Debian builds Abseil without NDEBUG, so every Mutex operation would also
@@ -50,7 +55,8 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage(
       "the peergrid zone exchange: market, telemetry ingest, signed ledger, audit.\n"
-      "  peergrid-exchange [--config FILE] [--data-dir DIR] [--listen HOST:PORT] "
+      "  peergrid-exchange (--tls-cert FILE --tls-key FILE --client-ca FILE | --insecure)\n"
+      "      [--config FILE] [--data-dir DIR] [--listen HOST:PORT] "
       "[--http HOST:PORT] [--clock real|sim:SPEED@START]\n"
       "Flags may also come from --flagfile or a TOML --config (command line wins);\n"
       "dashes and underscores in flag names are the same (--data-dir = --data_dir).");
@@ -95,6 +101,10 @@ int main(int argc, char** argv) {
   flags.checkpoint_every_s = absl::GetFlag(FLAGS_checkpoint_every_s);
   flags.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   flags.require_signed_orders = absl::GetFlag(FLAGS_require_signed_orders);
+  flags.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  flags.tls.key_file = absl::GetFlag(FLAGS_tls_key);
+  flags.tls.client_ca_file = absl::GetFlag(FLAGS_client_ca);
+  flags.tls.insecure = absl::GetFlag(FLAGS_insecure);
   absl::Status status = peergrid::server::RunExchangeDaemon(flags, *std::move(clock), signals);
   if (!status.ok()) {
     peergrid::runtime::LogJson("error", "exchange failed",

@@ -27,16 +27,23 @@ v1::Checkpoint CheckpointToProto(const ledger::SignedCheckpoint& checkpoint) {
 
 AuditServiceImpl::AuditServiceImpl(ledger::Ledger* ledger, exchange::Exchange* exchange,
                                    runtime::Broadcaster<v1::Checkpoint>* checkpoints,
-                                   std::string origin, LatencyObserver observe)
+                                   std::string origin, const Authorizer* authorizer,
+                                   LatencyObserver observe)
     : ledger_(ledger),
       exchange_(exchange),
       checkpoints_(checkpoints),
       origin_(std::move(origin)),
+      authorizer_(authorizer),
       observe_(std::move(observe)) {}
 
-grpc::Status AuditServiceImpl::GetCheckpoint(grpc::ServerContext*,
+grpc::Status AuditServiceImpl::GetCheckpoint(grpc::ServerContext* context,
                                              const v1::GetCheckpointRequest* request,
                                              v1::Checkpoint* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::AuditService::service_full_name(), "GetCheckpoint"), *request);
+      !s.ok()) {
+    return s;
+  }
   RpcTimer timer(observe_, "GetCheckpoint");
   absl::StatusOr<ledger::SignedCheckpoint> checkpoint =
       request->tree_size() == 0 ? ledger_->LatestCheckpoint()
@@ -49,6 +56,11 @@ grpc::Status AuditServiceImpl::GetCheckpoint(grpc::ServerContext*,
 grpc::Status AuditServiceImpl::WatchCheckpoints(grpc::ServerContext* context,
                                                 const v1::WatchCheckpointsRequest* request,
                                                 grpc::ServerWriter<v1::Checkpoint>* writer) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::AuditService::service_full_name(), "WatchCheckpoints"), *request);
+      !s.ok()) {
+    return s;
+  }
   uint64_t cursor = checkpoints_->Cursor();
   uint64_t sent_size = request->after_tree_size();
   if (sent_size == 0) {
@@ -77,9 +89,14 @@ grpc::Status AuditServiceImpl::WatchCheckpoints(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status AuditServiceImpl::GetEntries(grpc::ServerContext*,
+grpc::Status AuditServiceImpl::GetEntries(grpc::ServerContext* context,
                                           const v1::GetEntriesRequest* request,
                                           v1::GetEntriesResponse* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::AuditService::service_full_name(), "GetEntries"), *request);
+      !s.ok()) {
+    return s;
+  }
   RpcTimer timer(observe_, "GetEntries");
   const uint64_t size = ledger_->Size();
   if (request->start() >= size) {
@@ -117,9 +134,14 @@ absl::StatusOr<v1::InclusionProof> AuditServiceImpl::Inclusion(uint64_t index,
   return out;
 }
 
-grpc::Status AuditServiceImpl::GetInclusionProof(grpc::ServerContext*,
+grpc::Status AuditServiceImpl::GetInclusionProof(grpc::ServerContext* context,
                                                  const v1::GetInclusionProofRequest* request,
                                                  v1::InclusionProof* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::AuditService::service_full_name(), "GetInclusionProof"), *request);
+      !s.ok()) {
+    return s;
+  }
   RpcTimer timer(observe_, "GetInclusionProof");
   uint64_t index = 0;
   switch (request->target_case()) {
@@ -138,9 +160,14 @@ grpc::Status AuditServiceImpl::GetInclusionProof(grpc::ServerContext*,
   return Respond(Inclusion(index, request->tree_size()), response);
 }
 
-grpc::Status AuditServiceImpl::GetConsistencyProof(grpc::ServerContext*,
+grpc::Status AuditServiceImpl::GetConsistencyProof(grpc::ServerContext* context,
                                                    const v1::GetConsistencyProofRequest* request,
                                                    v1::ConsistencyProof* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::AuditService::service_full_name(), "GetConsistencyProof"), *request);
+      !s.ok()) {
+    return s;
+  }
   RpcTimer timer(observe_, "GetConsistencyProof");
   absl::StatusOr<ledger::ConsistencyProof> proof =
       ledger_->ProveConsistency(request->from_size(), request->to_size());
@@ -157,9 +184,14 @@ grpc::Status AuditServiceImpl::GetConsistencyProof(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AuditServiceImpl::GetReceipt(grpc::ServerContext*,
+grpc::Status AuditServiceImpl::GetReceipt(grpc::ServerContext* context,
                                           const v1::GetReceiptRequest* request,
                                           v1::Receipt* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::AuditService::service_full_name(), "GetReceipt"), *request);
+      !s.ok()) {
+    return s;
+  }
   RpcTimer timer(observe_, "GetReceipt");
   absl::StatusOr<uint64_t> index = exchange_->OrderIndex(request->order_id());
   if (!index.ok()) return rpc::ToGrpcStatus(index.status());
@@ -183,9 +215,14 @@ grpc::Status AuditServiceImpl::GetReceipt(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AuditServiceImpl::GetVerifierKey(grpc::ServerContext*,
-                                              const v1::GetVerifierKeyRequest*,
+grpc::Status AuditServiceImpl::GetVerifierKey(grpc::ServerContext* context,
+                                              const v1::GetVerifierKeyRequest* request,
                                               v1::VerifierKey* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::AuditService::service_full_name(), "GetVerifierKey"), *request);
+      !s.ok()) {
+    return s;
+  }
   RpcTimer timer(observe_, "GetVerifierKey");
   response->set_c2sp_key(ledger_->verifier_key().ToString());
   response->set_public_key_pem(ledger_->verifier_key().PublicKeyPem());

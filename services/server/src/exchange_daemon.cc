@@ -18,7 +18,9 @@
 #include "peergrid/common/status.h"
 #include "peergrid/exchange/exchange.h"
 #include "peergrid/runtime/broadcaster.h"
+#include "peergrid/rpc/tls.h"
 #include "peergrid/runtime/json_log.h"
+#include "peergrid/server/authorizer.h"
 #include "peergrid/server/exchange_metrics.h"
 #include "peergrid/server/exchange_services.h"
 #include "peergrid/server/hub_service.h"
@@ -30,8 +32,16 @@ namespace peergrid::server {
 
 absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_ptr<Clock> clock,
                                const sigset_t& signals) {
+  // Refuse to start, before touching the data directory, without mutual TLS
+  // (or --insecure on loopback).
+  PEERGRID_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                            rpc::MakeServerCredentials(flags.tls, flags.listen));
   std::filesystem::create_directories(flags.data_dir);
-  runtime::LogJson("info", "starting", {{"data_dir", flags.data_dir}, {"zone", flags.zone}});
+  runtime::LogJson("info", "starting",
+                   {{"data_dir", flags.data_dir},
+                    {"zone", flags.zone},
+                    {"transport", flags.tls.insecure ? "insecure (plaintext, every caller admin)"
+                                                     : "mutual TLS"}});
 
   ledger::LedgerOptions ledger_options;
   ledger_options.origin = flags.origin;
@@ -86,17 +96,27 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
   LatencyObserver observe = [&](const std::string& method, double seconds) {
     metrics.ObserveRequest(method, seconds);
   };
-  MarketServiceImpl market(exchange.get(), &trades, observe);
-  AdminServiceImpl admin(exchange.get(), observe);
-  AuditServiceImpl audit(ledger.get(), exchange.get(), &checkpoints, flags.origin, observe);
-  HubServiceImpl hub(telemetry_store.get(), &exchange->directory(), clock.get());
-  OperatorServiceImpl operator_service(telemetry_store.get(), &exchange->directory(), clock.get());
+  // Every RPC of every service asks this one table first (DESIGN §9).
+  Authorizer authorizer(
+      &exchange->directory(),
+      [&exchange](const std::string& order_id) -> absl::StatusOr<std::string> {
+        PEERGRID_ASSIGN_OR_RETURN(v1::OrderState state, exchange->GetOrder(order_id));
+        return state.order().participant_id();
+      },
+      flags.tls.insecure);
+  MarketServiceImpl market(exchange.get(), &trades, &authorizer, observe);
+  AdminServiceImpl admin(exchange.get(), &authorizer, observe);
+  AuditServiceImpl audit(ledger.get(), exchange.get(), &checkpoints, flags.origin, &authorizer,
+                         observe);
+  HubServiceImpl hub(telemetry_store.get(), &exchange->directory(), clock.get(), &authorizer);
+  OperatorServiceImpl operator_service(telemetry_store.get(), &exchange->directory(), clock.get(),
+                                       &authorizer);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(flags.listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(flags.max_message_bytes);
   for (grpc::Service* service :
        std::initializer_list<grpc::Service*>{&market, &admin, &audit, &hub, &operator_service}) {

@@ -84,8 +84,9 @@ class ReportQueue {
 }  // namespace
 
 HubServiceImpl::HubServiceImpl(telemetry::TelemetryStore* store,
-                               const exchange::HubDirectory* directory, const Clock* clock)
-    : store_(store), directory_(directory), clock_(clock) {}
+                               const exchange::HubDirectory* directory, const Clock* clock,
+                               const Authorizer* authorizer)
+    : store_(store), directory_(directory), clock_(clock), authorizer_(authorizer) {}
 
 grpc::Status HubServiceImpl::Report(
     grpc::ServerContext* context, grpc::ServerReaderWriter<v1::ReportAck, v1::HubReport>* stream) {
@@ -142,8 +143,9 @@ grpc::Status HubServiceImpl::Report(
         foreign.push_back(std::move(ack));
         continue;
       }
-      absl::Status check;
-      if (r->zone_id() != hub.zone_id()) {
+      absl::Status check = authorizer_->Check(
+          *context, MethodName(v1::HubService::service_full_name(), "Report"), *r).status();
+      if (check.ok() && r->zone_id() != hub.zone_id()) {
         check =
             absl::InvalidArgumentError(absl::StrCat("zone_id \"", r->zone_id(), "\" is not hub ",
                                                     hub_id, "'s zone \"", hub.zone_id(), "\""));

@@ -70,7 +70,7 @@ class HubServiceTest : public ::testing::Test {
 
   void StartServer() {
     ASSERT_OK_AND_ASSIGN(store_, telemetry::TelemetryStore::Open(dir_ + "/telemetry"));
-    service_ = std::make_unique<HubServiceImpl>(store_.get(), &directory_, &clock_);
+    service_ = std::make_unique<HubServiceImpl>(store_.get(), &directory_, &clock_, &authorizer_);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -106,6 +106,8 @@ class HubServiceTest : public ::testing::Test {
 
   std::string dir_;
   exchange::InMemoryHubDirectory directory_;
+  // In-process tests of the stream run as admin (authorizer_test has the rules).
+  Authorizer authorizer_{&directory_, [](const std::string& id) -> absl::StatusOr<std::string> { return absl::NotFoundError(id); }, /*insecure=*/true};
   ManualClock clock_{absl::FromUnixMillis(kT0Ms)};
   std::unique_ptr<telemetry::TelemetryStore> store_;
   std::unique_ptr<HubServiceImpl> service_;

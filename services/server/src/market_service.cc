@@ -9,13 +9,19 @@ namespace peergrid::server {
 
 MarketServiceImpl::MarketServiceImpl(exchange::Exchange* exchange,
                                      runtime::Broadcaster<v1::TradeEvent>* trades,
-                                     LatencyObserver observe)
-    : exchange_(exchange), trades_(trades), observe_(std::move(observe)) {}
+                                     const Authorizer* authorizer, LatencyObserver observe)
+    : exchange_(exchange), trades_(trades), authorizer_(authorizer), observe_(std::move(observe)) {}
 
 grpc::ServerUnaryReactor* MarketServiceImpl::SubmitOrder(grpc::CallbackServerContext* context,
                                                          const v1::SubmitOrderRequest* request,
                                                          v1::SubmitOrderResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::MarketService::service_full_name(), "SubmitOrder"), *request);
+      !s.ok()) {
+    reactor->Finish(s);
+    return reactor;
+  }
   // Request and response live until Finish; the timer until the answer.
   auto timer = std::make_shared<RpcTimer>(observe_, "SubmitOrder");
   exchange_->SubmitOrderAsync(
@@ -25,35 +31,60 @@ grpc::ServerUnaryReactor* MarketServiceImpl::SubmitOrder(grpc::CallbackServerCon
   return reactor;
 }
 
-grpc::Status MarketServiceImpl::CancelOrder(grpc::ServerContext*,
+grpc::Status MarketServiceImpl::CancelOrder(grpc::ServerContext* context,
                                             const v1::CancelOrderRequest* request,
                                             v1::CancelOrderResponse* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::MarketService::service_full_name(), "CancelOrder"), *request);
+      !s.ok()) {
+    return s;
+  }
   RpcTimer timer(observe_, "CancelOrder");
   return Respond(exchange_->CancelOrder(*request), response);
 }
 
-grpc::Status MarketServiceImpl::GetOrder(grpc::ServerContext*, const v1::GetOrderRequest* request,
+grpc::Status MarketServiceImpl::GetOrder(grpc::ServerContext* context, const v1::GetOrderRequest* request,
                                          v1::OrderState* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::MarketService::service_full_name(), "GetOrder"), *request);
+      !s.ok()) {
+    return s;
+  }
   RpcTimer timer(observe_, "GetOrder");
   return Respond(exchange_->GetOrder(request->order_id()), response);
 }
 
-grpc::Status MarketServiceImpl::ListOrders(grpc::ServerContext*,
+grpc::Status MarketServiceImpl::ListOrders(grpc::ServerContext* context,
                                            const v1::ListOrdersRequest* request,
                                            v1::ListOrdersResponse* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::MarketService::service_full_name(), "ListOrders"), *request);
+      !s.ok()) {
+    return s;
+  }
   RpcTimer timer(observe_, "ListOrders");
   return Respond(exchange_->ListOrders(*request), response);
 }
 
-grpc::Status MarketServiceImpl::GetIntervalResult(grpc::ServerContext*,
+grpc::Status MarketServiceImpl::GetIntervalResult(grpc::ServerContext* context,
                                                   const v1::GetIntervalResultRequest* request,
                                                   v1::IntervalResult* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::MarketService::service_full_name(), "GetIntervalResult"), *request);
+      !s.ok()) {
+    return s;
+  }
   RpcTimer timer(observe_, "GetIntervalResult");
   return Respond(exchange_->GetIntervalResult(request->interval_start()), response);
 }
 
-grpc::Status MarketServiceImpl::GetBill(grpc::ServerContext*, const v1::GetBillRequest* request,
+grpc::Status MarketServiceImpl::GetBill(grpc::ServerContext* context, const v1::GetBillRequest* request,
                                         v1::GetBillResponse* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::MarketService::service_full_name(), "GetBill"), *request);
+      !s.ok()) {
+    return s;
+  }
   RpcTimer timer(observe_, "GetBill");
   return Respond(exchange_->GetBill(*request), response);
 }
@@ -61,6 +92,11 @@ grpc::Status MarketServiceImpl::GetBill(grpc::ServerContext*, const v1::GetBillR
 grpc::Status MarketServiceImpl::WatchTrades(grpc::ServerContext* context,
                                             const v1::WatchTradesRequest* request,
                                             grpc::ServerWriter<v1::TradeEvent>* writer) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::MarketService::service_full_name(), "WatchTrades"), *request);
+      !s.ok()) {
+    return s;
+  }
   const std::string& who = request->participant_id();
   // Take the cursor before the replay so nothing cleared in between is lost;
   // an interval replayed and then seen live is skipped by its start.
@@ -93,37 +129,58 @@ grpc::Status MarketServiceImpl::WatchTrades(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-AdminServiceImpl::AdminServiceImpl(exchange::Exchange* exchange, LatencyObserver observe)
-    : exchange_(exchange), observe_(std::move(observe)) {}
+AdminServiceImpl::AdminServiceImpl(exchange::Exchange* exchange, const Authorizer* authorizer,
+                                   LatencyObserver observe)
+    : exchange_(exchange), authorizer_(authorizer), observe_(std::move(observe)) {}
 
-grpc::Status AdminServiceImpl::RegisterHub(grpc::ServerContext*,
+grpc::Status AdminServiceImpl::RegisterHub(grpc::ServerContext* context,
                                            const v1::RegisterHubRequest* request,
                                            v1::RegisterResponse* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::AdminService::service_full_name(), "RegisterHub"), *request);
+      !s.ok()) {
+    return s;
+  }
   RpcTimer timer(observe_, "RegisterHub");
   absl::StatusOr<uint64_t> index = exchange_->RegisterHub(request->hub());
   if (index.ok()) response->set_ledger_index(*index);
   return rpc::ToGrpcStatus(index.status());
 }
 
-grpc::Status AdminServiceImpl::RegisterParticipant(grpc::ServerContext*,
+grpc::Status AdminServiceImpl::RegisterParticipant(grpc::ServerContext* context,
                                                    const v1::RegisterParticipantRequest* request,
                                                    v1::RegisterResponse* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::AdminService::service_full_name(), "RegisterParticipant"), *request);
+      !s.ok()) {
+    return s;
+  }
   RpcTimer timer(observe_, "RegisterParticipant");
   absl::StatusOr<uint64_t> index = exchange_->RegisterParticipant(request->participant());
   if (index.ok()) response->set_ledger_index(*index);
   return rpc::ToGrpcStatus(index.status());
 }
 
-grpc::Status AdminServiceImpl::SetTariff(grpc::ServerContext*, const v1::SetTariffRequest* request,
+grpc::Status AdminServiceImpl::SetTariff(grpc::ServerContext* context, const v1::SetTariffRequest* request,
                                          v1::RegisterResponse* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::AdminService::service_full_name(), "SetTariff"), *request);
+      !s.ok()) {
+    return s;
+  }
   RpcTimer timer(observe_, "SetTariff");
   absl::StatusOr<uint64_t> index = exchange_->SetTariff(request->tariff());
   if (index.ok()) response->set_ledger_index(*index);
   return rpc::ToGrpcStatus(index.status());
 }
 
-grpc::Status AdminServiceImpl::GetZone(grpc::ServerContext*, const v1::GetZoneRequest*,
+grpc::Status AdminServiceImpl::GetZone(grpc::ServerContext* context, const v1::GetZoneRequest* request,
                                        v1::Zone* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::AdminService::service_full_name(), "GetZone"), *request);
+      !s.ok()) {
+    return s;
+  }
   RpcTimer timer(observe_, "GetZone");
   *response = exchange_->GetZone();
   return grpc::Status::OK;

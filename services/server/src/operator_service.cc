@@ -22,8 +22,8 @@ void AddAlarms(const std::vector<hub::Alarm>& alarms, const std::string& bank_id
 
 OperatorServiceImpl::OperatorServiceImpl(telemetry::TelemetryStore* store,
                                          const exchange::HubDirectory* directory,
-                                         const Clock* clock)
-    : store_(store), directory_(directory), clock_(clock) {}
+                                         const Clock* clock, const Authorizer* authorizer)
+    : store_(store), directory_(directory), clock_(clock), authorizer_(authorizer) {}
 
 void OperatorServiceImpl::Tick() {
   const int64_t now_ms = absl::ToUnixMillis(clock_->Now());
@@ -49,16 +49,32 @@ v1::HubSummary OperatorServiceImpl::Summarize(const v1::Hub& hub, int64_t now_ms
   return s;
 }
 
-grpc::Status OperatorServiceImpl::ListHubs(grpc::ServerContext*, const v1::ListHubsRequest*,
+grpc::Status OperatorServiceImpl::ListHubs(grpc::ServerContext* context, const v1::ListHubsRequest* request,
                                            v1::ListHubsResponse* response) {
+  rpc::PeerIdentity caller;
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::OperatorService::service_full_name(), "ListHubs"), *request,
+          &caller);
+      !s.ok()) {
+    return s;
+  }
   Tick();
   const int64_t now_ms = absl::ToUnixMillis(clock_->Now());
-  for (const v1::Hub& hub : directory_->ListHubs()) *response->add_hubs() = Summarize(hub, now_ms);
+  for (const v1::Hub& hub : directory_->ListHubs()) {
+    // An operator sees its own hub only.
+    if (caller.role == rpc::Role::kOperator && hub.hub_id() != caller.id) continue;
+    *response->add_hubs() = Summarize(hub, now_ms);
+  }
   return grpc::Status::OK;
 }
 
-grpc::Status OperatorServiceImpl::GetHub(grpc::ServerContext*, const v1::GetHubRequest* request,
+grpc::Status OperatorServiceImpl::GetHub(grpc::ServerContext* context, const v1::GetHubRequest* request,
                                          v1::HubStatus* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::OperatorService::service_full_name(), "GetHub"), *request);
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = ValidateId("hub_id", request->hub_id()); !s.ok())
     return rpc::ToGrpcStatus(s);
   absl::StatusOr<v1::Hub> hub = directory_->FindHub(request->hub_id());
@@ -78,9 +94,14 @@ grpc::Status OperatorServiceImpl::GetHub(grpc::ServerContext*, const v1::GetHubR
   return grpc::Status::OK;
 }
 
-grpc::Status OperatorServiceImpl::ListBatteries(grpc::ServerContext*,
+grpc::Status OperatorServiceImpl::ListBatteries(grpc::ServerContext* context,
                                                 const v1::ListBatteriesRequest* request,
                                                 v1::ListBatteriesResponse* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::OperatorService::service_full_name(), "ListBatteries"), *request);
+      !s.ok()) {
+    return s;
+  }
   if (!request->hub_id().empty()) {
     absl::StatusOr<v1::Hub> hub = directory_->FindHub(request->hub_id());
     if (!hub.ok()) return rpc::ToGrpcStatus(hub.status());
@@ -105,9 +126,14 @@ grpc::Status OperatorServiceImpl::ListBatteries(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status OperatorServiceImpl::GetBatteryHistory(grpc::ServerContext*,
+grpc::Status OperatorServiceImpl::GetBatteryHistory(grpc::ServerContext* context,
                                                     const v1::GetBatteryHistoryRequest* request,
                                                     v1::GetBatteryHistoryResponse* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::OperatorService::service_full_name(), "GetBatteryHistory"), *request);
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = ValidateId("hub_id", request->hub_id()); !s.ok())
     return rpc::ToGrpcStatus(s);
   if (absl::Status s = ValidateId("bank_id", request->bank_id()); !s.ok())
@@ -138,6 +164,11 @@ grpc::Status OperatorServiceImpl::GetBatteryHistory(grpc::ServerContext*,
 grpc::Status OperatorServiceImpl::WatchAlarms(grpc::ServerContext* context,
                                               const v1::WatchAlarmsRequest* request,
                                               grpc::ServerWriter<v1::AlarmEvent>* writer) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::OperatorService::service_full_name(), "WatchAlarms"), *request);
+      !s.ok()) {
+    return s;
+  }
   if (!request->hub_id().empty()) {
     absl::StatusOr<v1::Hub> hub = directory_->FindHub(request->hub_id());
     if (!hub.ok()) return rpc::ToGrpcStatus(hub.status());

@@ -46,8 +46,9 @@ class OperatorServiceTest : public ::testing::Test {
     ASSERT_OK(directory_.AddHub(hub));
     ASSERT_OK_AND_ASSIGN(
         store_, telemetry::TelemetryStore::Open(peergrid::testing::FreshTempDir("operator")));
-    hub_service_ = std::make_unique<HubServiceImpl>(store_.get(), &directory_, &clock_);
-    operator_service_ = std::make_unique<OperatorServiceImpl>(store_.get(), &directory_, &clock_);
+    hub_service_ = std::make_unique<HubServiceImpl>(store_.get(), &directory_, &clock_, &authorizer_);
+    operator_service_ = std::make_unique<OperatorServiceImpl>(store_.get(), &directory_, &clock_,
+                                                              &authorizer_);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -73,6 +74,8 @@ class OperatorServiceTest : public ::testing::Test {
   }
 
   exchange::InMemoryHubDirectory directory_;
+  // In-process tests of the views run as admin (authorizer_test has the rules).
+  Authorizer authorizer_{&directory_, [](const std::string& id) -> absl::StatusOr<std::string> { return absl::NotFoundError(id); }, /*insecure=*/true};
   ManualClock clock_{absl::FromUnixMillis(kT0Ms)};
   std::unique_ptr<telemetry::TelemetryStore> store_;
   std::unique_ptr<HubServiceImpl> hub_service_;

@@ -5,7 +5,9 @@
 // ExchangeDaemonOptions and calls RunExchangeDaemon.
 //
 // Thread-safety: RunExchangeDaemon owns its threads; call it once per process.
-// Errors: whatever opening the stores returns (DataLoss for a ledger whose
+// Errors: InvalidArgument, before anything else, when the TLS flags are
+// missing or wrong or --insecure meets a non-loopback --listen (rpc/tls.h);
+// whatever opening the stores returns (DataLoss for a ledger whose
 // root does not match its checkpoint), Unavailable when it cannot listen.
 #ifndef PEERGRID_SERVER_EXCHANGE_DAEMON_H_
 #define PEERGRID_SERVER_EXCHANGE_DAEMON_H_
@@ -18,6 +20,7 @@
 #include "absl/status/status.h"
 #include "peergrid/common/clock.h"
 #include "peergrid/common/market_time.h"
+#include "peergrid/rpc/tls.h"
 
 namespace peergrid::server {
 
@@ -32,6 +35,7 @@ struct ExchangeDaemonOptions {
   double checkpoint_every_s = 1.0;
   int32_t max_message_bytes = 4 << 20;
   bool require_signed_orders = false;
+  rpc::ServerTlsFlags tls;  // --tls-cert --tls-key --client-ca, or --insecure
 };
 
 // Runs the daemon until one of `signals` arrives (they must be blocked in

@@ -1,5 +1,6 @@
 // The exchange's gRPC services: thin adapters from peergrid.v1 to Exchange and
-// Ledger (STYLE.md: the logic lives elsewhere). Each converts absl::Status to
+// Ledger (STYLE.md: the logic lives elsewhere). Each handler first asks the
+// Authorizer (one call, the first thing it does), converts absl::Status to
 // grpc::Status once, at this edge, and records its latency.
 // Thread-safety: thread-safe (gRPC calls them from many threads).
 #ifndef PEERGRID_SERVER_EXCHANGE_SERVICES_H_
@@ -11,6 +12,7 @@
 #include "peergrid/exchange/exchange.h"
 #include "peergrid/ledger/ledger.h"
 #include "peergrid/runtime/broadcaster.h"
+#include "peergrid/server/authorizer.h"
 #include "peergrid/v1/admin.grpc.pb.h"
 #include "peergrid/v1/audit.grpc.pb.h"
 #include "peergrid/v1/market.grpc.pb.h"
@@ -27,8 +29,9 @@ using LatencyObserver = std::function<void(const std::string& method, double sec
 class MarketServiceImpl final
     : public v1::MarketService::WithCallbackMethod_SubmitOrder<v1::MarketService::Service> {
  public:
+  // Borrows everything; each handler first asks `authorizer`.
   MarketServiceImpl(exchange::Exchange* exchange, runtime::Broadcaster<v1::TradeEvent>* trades,
-                    LatencyObserver observe);
+                    const Authorizer* authorizer, LatencyObserver observe);
 
   grpc::ServerUnaryReactor* SubmitOrder(grpc::CallbackServerContext* context,
                                         const v1::SubmitOrderRequest* request,
@@ -50,12 +53,14 @@ class MarketServiceImpl final
  private:
   exchange::Exchange* const exchange_;
   runtime::Broadcaster<v1::TradeEvent>* const trades_;
+  const Authorizer* const authorizer_;
   const LatencyObserver observe_;
 };
 
 class AdminServiceImpl final : public v1::AdminService::Service {
  public:
-  AdminServiceImpl(exchange::Exchange* exchange, LatencyObserver observe);
+  AdminServiceImpl(exchange::Exchange* exchange, const Authorizer* authorizer,
+                   LatencyObserver observe);
 
   grpc::Status RegisterHub(grpc::ServerContext* context, const v1::RegisterHubRequest* request,
                            v1::RegisterResponse* response) override;
@@ -69,6 +74,7 @@ class AdminServiceImpl final : public v1::AdminService::Service {
 
  private:
   exchange::Exchange* const exchange_;
+  const Authorizer* const authorizer_;
   const LatencyObserver observe_;
 };
 
@@ -76,7 +82,7 @@ class AuditServiceImpl final : public v1::AuditService::Service {
  public:
   AuditServiceImpl(ledger::Ledger* ledger, exchange::Exchange* exchange,
                    runtime::Broadcaster<v1::Checkpoint>* checkpoints, std::string origin,
-                   LatencyObserver observe);
+                   const Authorizer* authorizer, LatencyObserver observe);
 
   grpc::Status GetCheckpoint(grpc::ServerContext* context, const v1::GetCheckpointRequest* request,
                              v1::Checkpoint* response) override;
@@ -104,6 +110,7 @@ class AuditServiceImpl final : public v1::AuditService::Service {
   exchange::Exchange* const exchange_;
   runtime::Broadcaster<v1::Checkpoint>* const checkpoints_;
   const std::string origin_;
+  const Authorizer* const authorizer_;
   const LatencyObserver observe_;
 };
 

@@ -1,6 +1,9 @@
 // The exchange's HubService (hub.proto): each hub streams reports and gets
 // acknowledgements of the highest seq stored durably (or rejected).
 //
+// Every report is authorized (authorizer.h: hub/<id> reports for hub <id>
+// only, and only meters registered on it); a refused one is rejected with
+// PERMISSION_DENIED and stored nowhere.
 // Per stream: the first report names the hub; it must be registered in the
 // HubDirectory, else the stream fails with PERMISSION_DENIED. A later report
 // naming another hub is rejected (PERMISSION_DENIED) without touching that
@@ -21,6 +24,7 @@
 #include "grpcpp/grpcpp.h"
 #include "peergrid/common/clock.h"
 #include "peergrid/exchange/hub_directory.h"
+#include "peergrid/server/authorizer.h"
 #include "peergrid/telemetry/telemetry_store.h"
 #include "peergrid/v1/hub.grpc.pb.h"
 
@@ -28,9 +32,9 @@ namespace peergrid::server {
 
 class HubServiceImpl final : public v1::HubService::Service {
  public:
-  // Borrows all three; they must outlive the service.
+  // Borrows all four; they must outlive the service.
   HubServiceImpl(telemetry::TelemetryStore* store, const exchange::HubDirectory* directory,
-                 const Clock* clock);
+                 const Clock* clock, const Authorizer* authorizer);
 
   grpc::Status Report(grpc::ServerContext* context,
                       grpc::ServerReaderWriter<v1::ReportAck, v1::HubReport>* stream) override;
@@ -39,6 +43,7 @@ class HubServiceImpl final : public v1::HubService::Service {
   telemetry::TelemetryStore* const store_;
   const exchange::HubDirectory* const directory_;
   const Clock* const clock_;
+  const Authorizer* const authorizer_;
 };
 
 }  // namespace peergrid::server

@@ -5,6 +5,8 @@
 // silent hubs, so staleness shows up as soon as anyone looks; WatchAlarms
 // re-checks about every 200 ms (real time) while it streams.
 //
+// Every call is authorized first (authorizer.h); ListHubs shows an operator
+// only its own hub.
 // Errors: NOT_FOUND for an unregistered hub or an unknown bank;
 // INVALID_ARGUMENT for a bad id or time range.
 // Thread-safety: thread-safe.
@@ -14,6 +16,7 @@
 #include "grpcpp/grpcpp.h"
 #include "peergrid/common/clock.h"
 #include "peergrid/exchange/hub_directory.h"
+#include "peergrid/server/authorizer.h"
 #include "peergrid/telemetry/telemetry_store.h"
 #include "peergrid/v1/operator.grpc.pb.h"
 
@@ -21,9 +24,9 @@ namespace peergrid::server {
 
 class OperatorServiceImpl final : public v1::OperatorService::Service {
  public:
-  // Borrows all three; they must outlive the service.
+  // Borrows all four; they must outlive the service.
   OperatorServiceImpl(telemetry::TelemetryStore* store, const exchange::HubDirectory* directory,
-                      const Clock* clock);
+                      const Clock* clock, const Authorizer* authorizer);
 
   grpc::Status ListHubs(grpc::ServerContext* context, const v1::ListHubsRequest* request,
                         v1::ListHubsResponse* response) override;
@@ -46,6 +49,7 @@ class OperatorServiceImpl final : public v1::OperatorService::Service {
   telemetry::TelemetryStore* const store_;
   const exchange::HubDirectory* const directory_;
   const Clock* const clock_;
+  const Authorizer* const authorizer_;
 };
 
 }  // namespace peergrid::server
