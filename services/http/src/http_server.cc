@@ -167,6 +167,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpOptions option
   return server;
 }
 
+HttpServer::HttpServer(HttpOptions options) : options_(std::move(options)) {}
+
 HttpServer::~HttpServer() {
   if (server_ != nullptr) server_->stop();
   if (listener_.joinable()) listener_.join();

@@ -101,7 +101,7 @@ class HttpServer {
   bool tls() const { return options_.tls.has_value(); }
 
  private:
-  explicit HttpServer(HttpOptions options) : options_(std::move(options)) {}
+  explicit HttpServer(HttpOptions options);
   // Answers one request (any method, any path).
   void Serve(const httplib::Request& in, httplib::Response& out);
   // Why the request may not read a kScraper route, or OK.
