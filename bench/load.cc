@@ -2,15 +2,21 @@
 // peergrid-exchange over loopback, measured beside a bare gRPC server that
 // answers the same messages without doing anything (same message sizes, same
 // client, same run):
-//   1. durable order intake: SubmitOrder with N in flight → orders/s, p50/p99;
-//      then a paced run at half the measured rate → p50/p99 at half load;
+//   1. durable order intake: signed SubmitOrder (Ed25519, signatures required)
+//      with N in flight → orders/s, p50/p99, in plaintext (--insecure) and over
+//      mutual TLS, each beside the bare server in the same transport; then a
+//      paced run at half the measured plaintext rate → p50/p99 at half load;
 //   2. telemetry ingest: one HubService.Report stream per hub, 100 meter
-//      readings per report → readings/s.
+//      readings per report → readings/s (plaintext).
 //
-//   build/bench/load [--orders 100000] [--inflight 64] [--reports 4000] [--hubs 2]
+//   build/bench/load [--orders 100000] [--inflight 64] [--reports 4000] [--hubs 2] [--tls=false]
 //
-// The bare server is this binary started with --mode=echo. Nothing here runs
-// in ctest; figures go in the issue's closing note.
+// The bare server is this binary started with --mode=echo (--tls_dir for its
+// mutual-TLS twin). The zone CA, the exchange's and the echo's server
+// certificates and one household certificate per channel are made fresh in
+// the run's directory (rpc::CertIssuer). Every order is signed before the
+// clock starts, so both servers get the same bytes and signing costs neither.
+// Nothing here runs in ctest; figures go in the issue's closing note.
 #include <signal.h>
 
 #include <algorithm>
@@ -19,6 +25,7 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -30,6 +37,10 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
+#include "peergrid/convert/signing_text.h"
+#include "peergrid/ledger/note.h"
+#include "peergrid/rpc/cert_issuer.h"
+#include "peergrid/rpc/tls.h"
 #include "peergrid/runtime/subprocess.h"
 #include "peergrid/v1/admin.grpc.pb.h"
 #include "peergrid/v1/hub.grpc.pb.h"
@@ -37,13 +48,19 @@
 
 ABSL_FLAG(std::string, mode, "load", "load | echo (the bare server)");
 ABSL_FLAG(std::string, port_file, "", "echo mode: write the bound port here");
+ABSL_FLAG(std::string, tls_dir, "", "echo mode: serve mutual TLS with the certificates in DIR");
+ABSL_FLAG(bool, tls, true, "also measure order intake over mutual TLS");
+ABSL_FLAG(std::vector<std::string>, exchange_flags, {"--max_orders_per_s=1000000000"},
+          "extra peergrid-exchange flags (default: lift the per-identity order rate limit, "
+          "since one identity sends a quarter of the load)");
 ABSL_FLAG(std::string, exchange, "", "peergrid-exchange binary (default: beside this build)");
 ABSL_FLAG(int64_t, orders, 100000, "orders per measured run");
 ABSL_FLAG(int32_t, inflight, 64, "orders in flight (unanswered at any time)");
 ABSL_FLAG(int64_t, reports, 4000, "telemetry reports per measured run (all hubs)");
 ABSL_FLAG(int32_t, hubs, 2, "concurrent hub streams");
 ABSL_FLAG(int32_t, readings, 100, "meter readings per report");
-ABSL_FLAG(int32_t, participants, 2000, "registered buying households");
+ABSL_FLAG(int32_t, participants, 4,
+          "registered buying households, one client certificate and one channel each");
 
 namespace {
 
@@ -84,7 +101,15 @@ int ServeEcho() {
   EchoHub hub;
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  const std::string tls_dir = absl::GetFlag(FLAGS_tls_dir);
+  peergrid::rpc::ServerTlsFlags tls{tls_dir + "/echo.pem", tls_dir + "/echo.key",
+                                    tls_dir + "/ca.pem", tls_dir.empty()};
+  auto credentials = peergrid::rpc::MakeServerCredentials(tls, "127.0.0.1:0");
+  if (!credentials.ok()) {
+    std::cerr << "load echo: " << credentials.status() << "\n";
+    return 1;
+  }
+  builder.AddListeningPort("127.0.0.1:0", *credentials, &port);
   builder.RegisterService(&market);
   builder.RegisterService(&hub);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -113,17 +138,40 @@ double Percentile(std::vector<double>& v, double q) {
   return v[k];
 }
 
-peergrid::v1::SubmitOrderRequest MakeOrder(int64_t n, int64_t interval, int participants,
+// The households that buy, each with its signing key and its client
+// certificate (<dir>/load-h<i>.pem/.key).
+struct Households {
+  std::vector<peergrid::ledger::Signer> keys;
+  std::string dir;
+};
+
+// Order n of a run, signed by its household's key. Household n % count sends
+// it on channel n % count, under its own certificate.
+peergrid::v1::SubmitOrderRequest MakeOrder(int64_t n, int64_t interval, const Households& homes,
                                            const std::string& run) {
   peergrid::v1::SubmitOrderRequest request;
   peergrid::v1::Order* o = request.mutable_order();
+  const size_t h = static_cast<size_t>(n) % homes.keys.size();
   o->set_order_id(absl::StrCat(run, "-", n));
-  o->set_participant_id(absl::StrCat("load-h", n % participants));
+  o->set_participant_id(absl::StrCat("load-h", h));
   o->set_side(peergrid::v1::BUY);
   o->set_quantity_wh(100 + n % 900);
   o->set_limit_price_mcu_per_kwh(120'000);
   o->set_interval_start(interval);
+  *request.mutable_signature() = homes.keys[h].Sign(peergrid::convert::OrderSigningText(*o));
   return request;
+}
+
+// Client credentials of household h: its certificate, or plaintext.
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const Households& homes, size_t h, bool tls) {
+  const std::string base = absl::StrCat(homes.dir, "/load-h", h);
+  peergrid::rpc::ClientTlsFlags flags{base + ".pem", base + ".key", homes.dir + "/ca.pem", !tls};
+  auto credentials = peergrid::rpc::MakeChannelCredentials(flags, "127.0.0.1:1");
+  if (!credentials.ok()) {
+    std::cerr << "load: " << credentials.status() << "\n";
+    std::exit(1);
+  }
+  return *credentials;
 }
 
 // Submits `count` orders keeping at most `inflight` unanswered, with gRPC's
@@ -131,15 +179,20 @@ peergrid::v1::SubmitOrderRequest MakeOrder(int64_t n, int64_t interval, int part
 // order goes as soon as one is answered (closed loop); with rate_per_s > 0
 // each order is sent at its scheduled time (open loop) and its latency is
 // measured from that time.
-Figures RunOrders(const std::string& target, int64_t count, int inflight, int64_t interval,
-                  int participants, const std::string& run, double rate_per_s) {
+Figures RunOrders(const std::string& target, bool tls, int64_t count, int inflight,
+                  int64_t interval, const Households& homes, const std::string& run,
+                  double rate_per_s) {
   std::vector<std::unique_ptr<peergrid::v1::MarketService::Stub>> stubs;
-  for (int c = 0; c < 4; ++c) {
+  for (size_t c = 0; c < homes.keys.size(); ++c) {
     grpc::ChannelArguments args;
-    args.SetInt("grpc.channel_id", c);  // distinct channels, distinct connections
+    args.SetInt("grpc.channel_id", static_cast<int>(c));  // distinct channels, connections
     stubs.push_back(peergrid::v1::MarketService::NewStub(
-        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args)));
+        grpc::CreateCustomChannel(target, Credentials(homes, c, tls), args)));
   }
+  // Signed before the clock starts: the servers, not the signing, are measured.
+  std::vector<peergrid::v1::SubmitOrderRequest> requests(static_cast<size_t>(count));
+  for (int64_t n = 0; n < count; ++n)
+    requests[static_cast<size_t>(n)] = MakeOrder(n, interval, homes, run);
   struct Call {
     int64_t n;
     absl::Time sent;
@@ -153,6 +206,13 @@ Figures RunOrders(const std::string& target, int64_t count, int inflight, int64_
   int in_flight = 0;     // guarded by mu
   Figures figures;       // errors, guarded by mu
   std::atomic<int64_t> next{0};
+  for (auto& stub : stubs) {  // connect (and shake hands) before the clock starts
+    grpc::ClientContext context;
+    peergrid::v1::GetOrderRequest probe;
+    peergrid::v1::OrderState ignored;
+    probe.set_order_id("load-warm-up");
+    (void)stub->GetOrder(&context, probe, &ignored);
+  }
   const absl::Time start = absl::Now();
 
   // Sends order n; its answer records the latency and, in a closed loop,
@@ -162,7 +222,7 @@ Figures RunOrders(const std::string& target, int64_t count, int inflight, int64_
     call->n = n;
     call->sent =
         rate_per_s > 0 ? start + absl::Seconds(static_cast<double>(n) / rate_per_s) : absl::Now();
-    call->request = MakeOrder(n, interval, participants, run);
+    call->request = std::move(requests[static_cast<size_t>(n)]);
     stubs[static_cast<size_t>(n) % stubs.size()]->async()->SubmitOrder(
         &call->context, &call->request, &call->response, [&, call](grpc::Status status) {
           latencies_ms[static_cast<size_t>(call->n)] =
@@ -278,9 +338,11 @@ Figures RunIngest(const std::string& target, int hubs, int64_t reports, int read
 
 // ---------- setup of the real exchange ----------
 
-bool Setup(const std::string& target, int participants, int hubs, int readings) {
-  auto admin = peergrid::v1::AdminService::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+// Registers the zone: tariff, hubs, the households with their keys and the
+// ingest meters. `credentials`: the admin's (or plaintext).
+bool Setup(const std::string& target, std::shared_ptr<grpc::ChannelCredentials> credentials,
+           const Households& homes, int hubs, int readings) {
+  auto admin = peergrid::v1::AdminService::NewStub(grpc::CreateChannel(target, credentials));
   auto call = [&](auto method, const auto& request) {
     grpc::ClientContext context;
     peergrid::v1::RegisterResponse response;
@@ -303,19 +365,23 @@ bool Setup(const std::string& target, int participants, int hubs, int readings) 
     hub.mutable_hub()->set_reporting_period_s(5);
     if (!call(&peergrid::v1::AdminService::Stub::RegisterHub, hub)) return false;
   }
-  auto add = [&](const std::string& id, const std::string& hub) {
+  auto add = [&](const std::string& id, const std::string& hub, std::string public_key) {
     peergrid::v1::RegisterParticipantRequest p;
     p.mutable_participant()->set_participant_id(id);
     p.mutable_participant()->set_hub_id(hub);
     p.mutable_participant()->set_kind(peergrid::v1::HOUSEHOLD);
+    p.mutable_participant()->set_public_key(std::move(public_key));
     return call(&peergrid::v1::AdminService::Stub::RegisterParticipant, p);
   };
-  for (int i = 0; i < participants; ++i) {
-    if (!add(absl::StrCat("load-h", i), "load-hub")) return false;
+  for (size_t i = 0; i < homes.keys.size(); ++i) {
+    if (!add(absl::StrCat("load-h", i), "load-hub", homes.keys[i].verifier().public_key()))
+      return false;
   }
   for (int h = 0; h < hubs; ++h) {
     for (int m = 0; m < readings; ++m) {
-      if (!add(absl::StrCat("ingest-hub", h, "-m", m), absl::StrCat("ingest-hub", h))) return false;
+      if (!add(absl::StrCat("ingest-hub", h, "-m", m), absl::StrCat("ingest-hub", h), "")) {
+        return false;
+      }
     }
   }
   return true;
@@ -325,6 +391,70 @@ void Print(const char* what, const Figures& f, const char* unit) {
   std::printf("  %-38s %12.0f %s/s   p50 %7.3f ms   p99 %7.3f ms   errors %lld%s%s\n", what,
               f.per_s, unit, f.p50_ms, f.p99_ms, static_cast<long long>(f.errors),
               f.first_error.empty() ? "" : "  first: ", f.first_error.c_str());
+}
+
+// Makes the zone CA, the servers' certificates (exchange.*, echo.*), the
+// admin's and each household's client certificate and key in `dir`.
+Households MakeIdentities(const std::string& dir, int households) {
+  Households homes;
+  homes.dir = dir;
+  auto ca = peergrid::rpc::CertIssuer::Create("peergrid load zone CA");
+  auto check = [](const absl::Status& status) {
+    if (!status.ok()) {
+      std::cerr << "load: identities: " << status << "\n";
+      std::exit(1);
+    }
+  };
+  check(ca.status());
+  check(peergrid::rpc::WriteTextFile(dir + "/ca.pem", ca->ca().cert_pem));
+  auto issue = [&](const std::string& name, const std::string& san, bool server) {
+    peergrid::rpc::LeafSpec spec;
+    spec.common_name = name;
+    if (server) {
+      spec.ip_sans = {"127.0.0.1"};
+      spec.server = true;
+    } else {
+      spec.uri_sans = {san};
+    }
+    auto leaf = ca->Issue(spec);
+    check(leaf.status());
+    check(peergrid::rpc::WriteTextFile(dir + "/" + name + ".pem", leaf->cert_pem));
+    check(peergrid::rpc::WriteTextFile(dir + "/" + name + ".key", leaf->key_pem, true));
+  };
+  issue("exchange", "", true);
+  issue("echo", "", true);
+  issue("admin", "spiffe://peergrid/admin/load", false);
+  for (int h = 0; h < households; ++h) {
+    const std::string id = absl::StrCat("load-h", h);
+    issue(id, "spiffe://peergrid/household/" + id, false);
+    auto key = peergrid::ledger::Signer::Generate(id);
+    check(key.status());
+    homes.keys.push_back(*std::move(key));
+  }
+  return homes;
+}
+
+// A server this run started, and its address.
+struct Started {
+  std::unique_ptr<Subprocess> process;
+  std::string target;
+};
+
+Started StartServer(std::vector<std::string> argv, const std::string& dir,
+                    const std::string& name) {
+  const std::string port_file = dir + "/" + name + ".port";
+  argv.push_back("--port_file=" + port_file);
+  auto process = Subprocess::Start(argv, dir + "/" + name + ".log");
+  if (!process.ok()) {
+    std::cerr << "load: cannot start " << name << ": " << process.status() << "\n";
+    std::exit(1);
+  }
+  auto port = peergrid::runtime::WaitForFileLine(port_file, absl::Seconds(60));
+  if (!port.ok()) {
+    std::cerr << "load: " << name << " did not start (log: " << dir << "/" << name << ".log)\n";
+    std::exit(1);
+  }
+  return Started{*std::move(process), "127.0.0.1:" + *port};
 }
 
 int RunLoad(const char* self) {
@@ -337,29 +467,38 @@ int RunLoad(const char* self) {
         (std::filesystem::path(self).parent_path().parent_path() / "bin" / "peergrid-exchange")
             .string();
   }
-  auto echo = peergrid::runtime::Subprocess::Start(
-      {self, "--mode=echo", "--port_file=" + dir + "/echo.port"}, dir + "/echo.log");
-  auto exchange = peergrid::runtime::Subprocess::Start(
-      {exchange_bin, "--data_dir=" + dir + "/data", "--listen=127.0.0.1:0",
-       "--http=", "--port_file=" + dir + "/exchange.port", "--insecure"},
-      dir + "/exchange.log");
-  if (!echo.ok() || !exchange.ok()) {
-    std::cerr << "load: cannot start: " << (echo.ok() ? exchange.status() : echo.status()) << "\n";
-    return 1;
-  }
-  auto echo_port = peergrid::runtime::WaitForFileLine(dir + "/echo.port", absl::Seconds(30));
-  auto exchange_port =
-      peergrid::runtime::WaitForFileLine(dir + "/exchange.port", absl::Seconds(60));
-  if (!echo_port.ok() || !exchange_port.ok()) {
-    std::cerr << "load: servers did not start (logs in " << dir << ")\n";
-    return 1;
-  }
-  const std::string echo_target = "127.0.0.1:" + *echo_port;
-  const std::string exchange_target = "127.0.0.1:" + *exchange_port;
-  const int participants = absl::GetFlag(FLAGS_participants);
+  const bool tls = absl::GetFlag(FLAGS_tls);
   const int hubs = absl::GetFlag(FLAGS_hubs);
   const int readings = absl::GetFlag(FLAGS_readings);
-  if (!Setup(exchange_target, participants, hubs, readings)) return 1;
+  const Households homes = MakeIdentities(dir, absl::GetFlag(FLAGS_participants));
+  std::vector<std::string> exchange_args = {exchange_bin, "--listen=127.0.0.1:0",
+                                            "--http=", "--require_signed_orders"};
+
+  for (const std::string& flag : absl::GetFlag(FLAGS_exchange_flags)) {
+    if (!flag.empty()) exchange_args.push_back(flag);
+  }
+  Started echo = StartServer({self, "--mode=echo"}, dir, "echo");
+  std::vector<std::string> plain_args = exchange_args;
+  plain_args.push_back("--insecure");
+  plain_args.push_back("--data_dir=" + dir + "/data-plain");
+  Started plain = StartServer(plain_args, dir, "exchange-plain");
+  if (!Setup(plain.target, grpc::InsecureChannelCredentials(), homes, hubs, readings)) return 1;
+  Started echo_tls, mtls;
+  std::shared_ptr<grpc::ChannelCredentials> admin;
+  if (tls) {
+    echo_tls = StartServer({self, "--mode=echo", "--tls_dir=" + dir}, dir, "echo-tls");
+    std::vector<std::string> tls_args = exchange_args;
+    for (const std::string& flag :
+         {"--tls_cert=" + dir + "/exchange.pem", "--tls_key=" + dir + "/exchange.key",
+          "--client_ca=" + dir + "/ca.pem", "--data_dir=" + dir + "/data-tls"}) {
+      tls_args.push_back(flag);
+    }
+    mtls = StartServer(tls_args, dir, "exchange-tls");
+    peergrid::rpc::ClientTlsFlags flags{dir + "/admin.pem", dir + "/admin.key", dir + "/ca.pem",
+                                        false};
+    admin = *peergrid::rpc::MakeChannelCredentials(flags, mtls.target);
+    if (!Setup(mtls.target, admin, homes, hubs, readings)) return 1;
+  }
 
   const int64_t orders = absl::GetFlag(FLAGS_orders);
   const int inflight = absl::GetFlag(FLAGS_inflight);
@@ -367,35 +506,52 @@ int RunLoad(const char* self) {
   // several intervals so the books stay realistic.
   const int64_t now_s = absl::ToUnixSeconds(absl::Now());
   const int64_t interval = (now_s / 900 + 8) * 900;
-  std::printf("peergrid load: %lld orders, %d in flight; %lld reports x %d readings on %d hubs\n",
-              static_cast<long long>(orders), inflight,
-              static_cast<long long>(absl::GetFlag(FLAGS_reports)), readings, hubs);
-  std::printf("order intake (SubmitOrder, durable in the ledger before the answer):\n");
-  RunOrders(exchange_target, std::min<int64_t>(orders / 10, 5000), inflight, interval, participants,
-            "warm", 0);  // warm-up
-  Figures bare = RunOrders(echo_target, orders, inflight, interval, participants, "echo", 0);
-  Figures real = RunOrders(exchange_target, orders, inflight, interval, participants, "max", 0);
-  Print("bare gRPC echo, same messages", bare, "orders");
-  Print("peergrid-exchange, durable", real, "orders");
-  std::printf("  ratio exchange / bare: %.2f\n", real.per_s / bare.per_s);
+  std::printf(
+      "peergrid load: %lld signed orders, %d in flight, %zu households; %lld reports x %d "
+      "readings on %d hubs\n",
+      static_cast<long long>(orders), inflight, homes.keys.size(),
+      static_cast<long long>(absl::GetFlag(FLAGS_reports)), readings, hubs);
+  std::printf("order intake (signed SubmitOrder, durable in the ledger before the answer):\n");
+  const int64_t warm = std::min<int64_t>(orders / 10, 5000);
+  RunOrders(plain.target, false, warm, inflight, interval, homes, "warm", 0);
+  Figures bare = RunOrders(echo.target, false, orders, inflight, interval, homes, "echo", 0);
+  Figures real = RunOrders(plain.target, false, orders, inflight, interval, homes, "max", 0);
+  Print("bare gRPC echo, plaintext", bare, "orders");
+  Print("peergrid-exchange, plaintext", real, "orders");
+  std::printf("  ratio exchange / bare (plaintext): %.2f\n", real.per_s / bare.per_s);
+  Figures bare_tls, real_tls;
+  if (tls) {
+    RunOrders(mtls.target, true, warm, inflight, interval, homes, "warm", 0);
+    bare_tls = RunOrders(echo_tls.target, true, orders, inflight, interval, homes, "echo", 0);
+    real_tls = RunOrders(mtls.target, true, orders, inflight, interval, homes, "max", 0);
+    Print("bare gRPC echo, mutual TLS", bare_tls, "orders");
+    Print("peergrid-exchange, mutual TLS", real_tls, "orders");
+    std::printf("  ratio exchange / bare (mutual TLS): %.2f\n", real_tls.per_s / bare_tls.per_s);
+    std::printf("  ratio exchange mutual TLS / exchange plaintext: %.2f\n",
+                real_tls.per_s / real.per_s);
+  }
   const double half = real.per_s / 2;
-  Figures paced = RunOrders(exchange_target, std::min<int64_t>(orders / 2, 50000), inflight,
-                            interval + 900, participants, "half", half);
-  std::printf("  at half load (%.0f orders/s offered):\n", half);
+  Figures paced = RunOrders(plain.target, false, std::min<int64_t>(orders / 2, 50000), inflight,
+                            interval + 900, homes, "half", half);
+  std::printf("  at half load (%.0f orders/s offered, plaintext):\n", half);
   Print("peergrid-exchange, paced", paced, "orders");
 
   const int64_t reports = absl::GetFlag(FLAGS_reports) / hubs;
-  std::printf("telemetry ingest (HubService.Report, durable before the ack):\n");
-  Figures bare_ingest = RunIngest(echo_target, hubs, reports, readings, "ingest-hub");
-  Figures real_ingest = RunIngest(exchange_target, hubs, reports, readings, "ingest-hub");
+  std::printf("telemetry ingest (HubService.Report, durable before the ack, plaintext):\n");
+  Figures bare_ingest = RunIngest(echo.target, hubs, reports, readings, "ingest-hub");
+  Figures real_ingest = RunIngest(plain.target, hubs, reports, readings, "ingest-hub");
   Print("bare gRPC stream, same messages", bare_ingest, "readings");
   Print("peergrid-exchange, durable", real_ingest, "readings");
   std::printf("  ratio exchange / bare: %.2f\n", real_ingest.per_s / bare_ingest.per_s);
 
-  (*exchange)->Stop(absl::Seconds(20));
-  (*echo)->Stop(absl::Seconds(5));
+  for (Started* s : {&plain, &mtls}) {
+    if (s->process) s->process->Stop(absl::Seconds(20));
+  }
+  for (Started* s : {&echo, &echo_tls}) {
+    if (s->process) s->process->Stop(absl::Seconds(5));
+  }
   std::filesystem::remove_all(dir);
-  return real.errors + real_ingest.errors > 0 ? 1 : 0;
+  return real.errors + real_tls.errors + real_ingest.errors > 0 ? 1 : 0;
 }
 
 }  // namespace

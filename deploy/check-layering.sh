@@ -68,11 +68,12 @@ allow() {
 }
 allow runtime   common
 allow rpc       common
+allow http      common rpc
 allow convert   common matching hub
 allow exchange  common matching hub ledger convert runtime
 allow telemetry common hub exchange convert runtime storage
 allow audit     common matching ledger convert rpc runtime
-allow server    common matching hub ledger convert runtime rpc exchange telemetry
+allow server    common matching hub ledger convert runtime rpc http exchange telemetry
 allow node      common matching hub convert runtime rpc storage
 allow community common runtime rpc node
 

@@ -11,7 +11,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libssl-dev openssl libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libtomlplusplus-dev nlohmann-json3-dev prometheus-cpp-dev libcli11-dev
+  libtomlplusplus-dev nlohmann-json3-dev prometheus-cpp-dev libcli11-dev libcpp-httplib-dev
   # second protoc toolchain (contract check), deploy checks
   python3-grpc-tools systemd prometheus
 )

@@ -26,7 +26,8 @@ ABSL_FLAG(std::string, config, "", "optional TOML file whose keys set these flag
 ABSL_FLAG(std::string, data_dir, "./peergrid-data", "embedded data directory (RocksDB)");
 ABSL_FLAG(std::string, listen, "127.0.0.1:7400", "gRPC address HOST:PORT (port 0: any free)");
 ABSL_FLAG(std::string, http, "127.0.0.1:9400",
-          "HTTP address for /metrics HOST:PORT (empty: no HTTP)");
+          "HTTPS address HOST:PORT for /metrics (TLS with --tls-cert; plaintext with --insecure; "
+          "empty: none)");
 ABSL_FLAG(std::string, clock, "real",
           "\"real\", or a simulated clock \"sim:<speed>[@<start>]\" (start: RFC 3339 or Unix s)");
 ABSL_FLAG(std::string, zone, "jeju-1", "zone id");
@@ -44,6 +45,9 @@ ABSL_FLAG(int64_t, hub_stream_max_queued, 64,
           "reading that stream (backpressure)");
 ABSL_FLAG(bool, require_signed_orders, false,
           "reject unsigned orders from participants with a registered key");
+ABSL_FLAG(std::string, metrics_token_file, "",
+          "file whose first line is the bearer token /metrics scrapers present "
+          "(else only admin or regulator client certificates may scrape)");
 ABSL_FLAG(std::string, port_file, "", "write the bound gRPC port here once serving");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate of this exchange (mutual TLS)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert");
@@ -105,6 +109,7 @@ int main(int argc, char** argv) {
   flags.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   flags.hub_stream_max_queued = absl::GetFlag(FLAGS_hub_stream_max_queued);
   flags.require_signed_orders = absl::GetFlag(FLAGS_require_signed_orders);
+  flags.metrics_token_file = absl::GetFlag(FLAGS_metrics_token_file);
   flags.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
   flags.tls.key_file = absl::GetFlag(FLAGS_tls_key);
   flags.tls.client_ca_file = absl::GetFlag(FLAGS_client_ca);

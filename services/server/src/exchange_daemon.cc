@@ -10,6 +10,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -17,6 +18,8 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "peergrid/common/status.h"
 #include "peergrid/exchange/exchange.h"
+#include "peergrid/http/http_server.h"
+#include "peergrid/rpc/peer_identity.h"
 #include "peergrid/rpc/tls.h"
 #include "peergrid/runtime/broadcaster.h"
 #include "peergrid/runtime/json_log.h"
@@ -26,9 +29,48 @@
 #include "peergrid/server/hub_service.h"
 #include "peergrid/server/operator_service.h"
 #include "peergrid/telemetry/telemetry_store.h"
-#include "prometheus/exposer.h"
 
 namespace peergrid::server {
+namespace {
+
+// The HTTP port's options from the daemon's: the same certificate and client
+// CA as gRPC (plaintext only with --insecure, which HttpServer keeps to
+// loopback), the scrapers' bearer token from --metrics_token_file, and
+// client certificates of role admin or regulator for /metrics.
+absl::StatusOr<http::HttpOptions> HttpOptionsFor(const ExchangeDaemonOptions& flags) {
+  http::HttpOptions options;
+  options.listen = flags.http;
+  if (!flags.tls.insecure) {
+    options.tls = http::HttpTls{flags.tls.cert_file, flags.tls.key_file, flags.tls.client_ca_file};
+  }
+  if (!flags.metrics_token_file.empty()) {
+    std::ifstream in(flags.metrics_token_file);
+    std::string token;
+    if (!in || !std::getline(in, token)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot read --metrics_token_file ", flags.metrics_token_file));
+    }
+    token = std::string(absl::StripAsciiWhitespace(token));
+    if (token.size() < 16) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--metrics_token_file ", flags.metrics_token_file,
+                       ": the token must be at least 16 characters (e.g. openssl rand -hex 32)"));
+    }
+    options.metrics_token = std::move(token);
+  }
+  options.scraper_certificate_check = [](absl::string_view pem) -> absl::Status {
+    absl::StatusOr<rpc::PeerIdentity> who = rpc::IdentityFromCertificatePem(pem);
+    if (!who.ok()) return absl::PermissionDeniedError(who.status().message());
+    if (who->role == rpc::Role::kAdmin || who->role == rpc::Role::kRegulator) {
+      return absl::OkStatus();
+    }
+    return absl::PermissionDeniedError(
+        absl::StrCat(who->ToString(), " may not read /metrics (admin or regulator only)"));
+  };
+  return options;
+}
+
+}  // namespace
 
 absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_ptr<Clock> clock,
                                const sigset_t& signals) {
@@ -133,11 +175,18 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
   grpc::HealthCheckServiceInterface* health = grpc_server->GetHealthCheckService();
   health->SetServingStatus(false);
 
-  std::unique_ptr<prometheus::Exposer> exposer;
+  // The HTTP port: TLS with the gRPC port's certificate unless --insecure;
+  // /metrics for a bearer token or an admin's or regulator's certificate.
+  std::unique_ptr<http::HttpServer> http_server;
   if (!flags.http.empty()) {
-    exposer = std::make_unique<prometheus::Exposer>(flags.http);
-    for (const auto& collectable : metrics.collectables())
-      exposer->RegisterCollectable(collectable);
+    PEERGRID_ASSIGN_OR_RETURN(http::HttpOptions http_options, HttpOptionsFor(flags));
+    PEERGRID_ASSIGN_OR_RETURN(http_server, http::HttpServer::Start(std::move(http_options)));
+    http_server->Handle("/metrics", http::HttpAccess::kScraper, [&](const http::HttpRequest&) {
+      http::HttpResponse response;
+      response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      response.body = metrics.Render();
+      return response;
+    });
   }
 
   // Catch up on clearings and settlements that fell due while down, then serve.
@@ -147,9 +196,10 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
       absl::StrCat(flags.listen.substr(0, flags.listen.rfind(':')), ":", port);
   runtime::LogJson("info", "serving",
                    {{"grpc", bound},
-                    {"http", exposer ? absl::StrCat(flags.http.substr(0, flags.http.rfind(':')),
-                                                    ":", exposer->GetListeningPorts().at(0))
-                                     : std::string()},
+                    {"http", http_server ? absl::StrCat(flags.http.substr(0, flags.http.rfind(':')),
+                                                        ":", http_server->port())
+                                         : std::string()},
+                    {"http_tls", http_server && http_server->tls() ? "yes" : "no"},
                     {"caught_up", caught_up},
                     {"verifier_key", ledger->verifier_key().ToString()}});
   if (!flags.port_file.empty()) {

@@ -27,7 +27,8 @@ namespace peergrid::server {
 struct ExchangeDaemonOptions {
   std::string data_dir = "./peergrid-data";
   std::string listen = "127.0.0.1:7400";  // gRPC HOST:PORT (port 0: any free)
-  std::string http = "127.0.0.1:9400";    // /metrics HOST:PORT; empty: none
+  std::string http = "127.0.0.1:9400";    // HTTPS HOST:PORT (/metrics); empty: none
+  std::string metrics_token_file;         // bearer token for /metrics scrapers; empty: none
   std::string zone = "jeju-1";
   std::string origin;     // ledger checkpoint origin; empty: peergrid/<zone>
   std::string port_file;  // where to write the bound gRPC port once serving
