@@ -111,7 +111,9 @@ TEST_F(AuthorizerTest, OrdersOnlyForYourselfOrYourDelegatingHouseholds) {
     EXPECT_THAT(Call(who, kMarket, "SubmitOrder", Submit("h1")),
                 StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr(who.ToString())));
   }
-  EXPECT_OK(Call(kAdmin, kMarket, "SubmitOrder", Submit("h2")));
+  // The exchange's operator never trades as a household.
+  EXPECT_THAT(Call(kAdmin, kMarket, "SubmitOrder", Submit("h2")),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("admin/ops")));
 }
 
 TEST_F(AuthorizerTest, CancelAndReadLookUpTheOrdersOwner) {
@@ -183,6 +185,8 @@ TEST_F(AuthorizerTest, HubsReportForThemselvesAndTheirOwnMeters) {
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("hub \"hub-1\"")));
   EXPECT_THAT(Call(kOp1, "peergrid.v1.HubService", "Report", report),
               StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
+  EXPECT_THAT(Call(kAdmin, "peergrid.v1.HubService", "Report", report),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("admin/ops")));
   report.add_meters()->set_participant_id("h3");  // registered on hub-2
   EXPECT_THAT(
       Call(kHub1, "peergrid.v1.HubService", "Report", report),
@@ -190,6 +194,25 @@ TEST_F(AuthorizerTest, HubsReportForThemselvesAndTheirOwnMeters) {
   report.mutable_meters(1)->set_participant_id("nobody");
   EXPECT_THAT(Call(kHub1, "peergrid.v1.HubService", "Report", report),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("\"nobody\"")));
+}
+
+TEST(InsecureAuthorizerTest, EveryCallerMayDoWhatTheTableKnowsAndNothingElse) {
+  exchange::InMemoryHubDirectory directory;
+  Authorizer insecure(
+      &directory,
+      [](const std::string& id) -> absl::StatusOr<std::string> { return absl::NotFoundError(id); },
+      /*insecure=*/true);
+  grpc::ServerContext context;  // no TLS, no certificate
+  v1::SubmitOrderRequest submit;
+  submit.mutable_order()->set_participant_id("anyone");
+  auto caller = insecure.Check(context, "/peergrid.v1.MarketService/SubmitOrder", submit);
+  ASSERT_TRUE(caller.ok()) << caller.status();
+  EXPECT_EQ(caller->ToString(), "admin/insecure");
+  EXPECT_THAT(insecure.Check(context, "/peergrid.v1.MarketService/DropTables", submit).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("DropTables")));
+  v1::HubReport report;
+  report.set_hub_id("any-hub");
+  EXPECT_TRUE(insecure.Check(context, "/peergrid.v1.HubService/Report", report).ok());
 }
 
 TEST_F(AuthorizerTest, OperatorsSeeTheirOwnHub) {

@@ -94,13 +94,11 @@ class HubServiceImpl::Stream final : public grpc::ServerBidiReactor<v1::HubRepor
  private:
   ~Stream() override { service_->queued_.fetch_sub(static_cast<int64_t>(pending_.size())); }
 
-  // Returns OK when the caller may report for the hub the stream's first
-  // report names (authorizer.h) and that hub is registered; remembers both.
+  // Returns OK when the stream's first report names a registered hub, and
+  // remembers it and the caller's identity (or why it has none: every report
+  // is then rejected with that reason, in its ack).
   absl::Status OpenStream(const v1::HubReport& first) {
-    absl::StatusOr<rpc::PeerIdentity> caller =
-        service_->authorizer_->Check(*context_, ReportMethod(), first);
-    if (!caller.ok()) return caller.status();
-    caller_ = *std::move(caller);
+    caller_ = service_->authorizer_->Caller(*context_);
     absl::StatusOr<v1::Hub> found = service_->directory_->FindHub(first.hub_id());
     if (!found.ok()) {
       return absl::PermissionDeniedError(
@@ -144,7 +142,9 @@ class HubServiceImpl::Stream final : public grpc::ServerBidiReactor<v1::HubRepor
       }
       ptrs.push_back(r.get());
       // Every report, not only the first: each names its own meters.
-      absl::Status check = service_->authorizer_->CheckIdentity(*caller_, ReportMethod(), *r);
+      absl::Status check = caller_.ok() ? service_->authorizer_->CheckIdentity(
+                                              *caller_, ReportMethod(), *r)
+                                        : caller_.status();
       prechecks.push_back(check.ok() ? Precheck(*r) : std::move(check));
     }
     const telemetry::TelemetryStore::MeterMaxPowerFn meter_max_power_w =
@@ -266,7 +266,8 @@ class HubServiceImpl::Stream final : public grpc::ServerBidiReactor<v1::HubRepor
   std::optional<grpc::Status> failed_ ABSL_GUARDED_BY(mu_);
   // Touched only by the worker holding the stream (scheduled_).
   grpc::CallbackServerContext* const context_;
-  std::optional<rpc::PeerIdentity> caller_;  // set with hub_ by OpenStream
+  absl::StatusOr<rpc::PeerIdentity> caller_ =
+      absl::FailedPreconditionError("no report yet");  // set with hub_ by OpenStream
   std::optional<v1::Hub> hub_;
   absl::flat_hash_map<std::string, int64_t> checked_meters_;  // meter → max power, W
   uint64_t checked_generation_ = 0;

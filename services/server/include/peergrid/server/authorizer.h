@@ -11,8 +11,10 @@
 // do"); in short: household/<p> its own orders, cancels, bills, trades and
 // receipts; hub/<h> its own reports (meters registered on it) and the orders
 // of its participants that delegate trading; operator/<h> the views of hub
-// <h>; regulator/* every read, no write; admin/* everything. With --insecure
-// every caller is admin/insecure.
+// <h>; regulator/* every read, no write; admin/* the admin service and every
+// read, but never an order, a cancel or a report (those belong to their own
+// identity). With --insecure every caller is admin/insecure and may call
+// every method in the table.
 //
 // Errors: Unauthenticated when the caller has no usable identity;
 // PermissionDenied naming the caller ("household/h1") and the resource.
@@ -43,6 +45,9 @@ class Authorizer {
   // Borrows `directory`; `insecure` makes every caller admin/insecure.
   Authorizer(const exchange::HubDirectory* directory, OrderOwner owner, bool insecure);
 
+  // Returns the identity of the caller of `context` (admin/insecure with
+  // --insecure), Unauthenticated when its certificate names none.
+  absl::StatusOr<rpc::PeerIdentity> Caller(const grpc::ServerContextBase& context) const;
   // Returns the caller of `context` when it may call `method` with `request`.
   absl::StatusOr<rpc::PeerIdentity> Check(const grpc::ServerContextBase& context,
                                           absl::string_view method,
