@@ -88,8 +88,10 @@ absl::Status Community::Start() {
   std::error_code ec;
   std::filesystem::remove_all(options_.dir, ec);
   std::filesystem::create_directories(options_.dir + "/logs");
-  anchor_ms_ = absl::ToUnixMillis(absl::Now());
+  // Certificates first: the simulated clock starts at the anchor, and the
+  // exchange must be up before the day's first gate closes.
   PEERGRID_RETURN_IF_ERROR(MakeCertificates());
+  anchor_ms_ = absl::ToUnixMillis(absl::Now());
   PEERGRID_RETURN_IF_ERROR(StartExchange());
   PEERGRID_RETURN_IF_ERROR(Register());
   return StartHubs();
@@ -113,6 +115,8 @@ absl::Status Community::MakeCertificates() {
       rpc::WriteTextFile(options_.dir + "/tls/exchange.key", pair.key_pem, /*secret=*/true));
   ca_ = std::move(ca);
   PEERGRID_ASSIGN_OR_RETURN(admin_tls_, IssueClient("admin", "community"));
+  // One credentials object for every channel the community opens.
+  PEERGRID_ASSIGN_OR_RETURN(credentials_, rpc::MakeChannelCredentials(admin_tls_, "127.0.0.1"));
   return absl::OkStatus();
 }
 
@@ -130,15 +134,12 @@ absl::StatusOr<rpc::ClientTlsFlags> Community::IssueClient(const std::string& ro
 }
 
 std::shared_ptr<grpc::ChannelCredentials> Community::credentials() const {
-  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-      rpc::MakeChannelCredentials(admin_tls_, exchange_address_);
-  // The files were made by MakeCertificates; failing here is a broken invariant.
-  if (!credentials.ok()) {
-    runtime::LogJson("error", "community credentials",
-                     {{"error", std::string(credentials.status().message())}});
+  // Made by MakeCertificates; calling before Start() is a broken invariant.
+  if (credentials_ == nullptr) {
+    runtime::LogJson("error", "community credentials used before Start()");
     std::abort();
   }
-  return *std::move(credentials);
+  return credentials_;
 }
 
 absl::Status Community::StartExchange() {

@@ -138,6 +138,7 @@ class Community {
   std::string exchange_address_;
   std::optional<rpc::CertIssuer> ca_;
   rpc::ClientTlsFlags admin_tls_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::unique_ptr<runtime::Subprocess> exchange_;
   std::vector<std::unique_ptr<runtime::Subprocess>> hubs_;
   std::vector<std::string> participants_;
