@@ -24,6 +24,7 @@
 #include "peergrid/audit/audit.h"
 #include "peergrid/common/status.h"
 #include "peergrid/community/community.h"
+#include "peergrid/rpc/tls.h"
 #include "peergrid/ledger/export_format.h"
 #include "peergrid/ledger/ledger.h"
 #include "peergrid/telemetry/telemetry_store.h"
@@ -66,8 +67,16 @@ void RegisterTester(community::Community& community) {
 // Places one BUY for each of the next few open intervals; returns id → seq.
 std::map<std::string, uint64_t> PlaceTesterOrders(community::Community& community, int count) {
   std::map<std::string, uint64_t> acked;
+  // The tester's own certificate: an admin may not trade for a household.
+  absl::StatusOr<rpc::ClientTlsFlags> tester = community.IssueClient("household", "tester");
+  EXPECT_TRUE(tester.ok()) << tester.status();
+  if (!tester.ok()) return acked;
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> as_tester =
+      rpc::MakeChannelCredentials(*tester, community.exchange_address());
+  EXPECT_TRUE(as_tester.ok()) << as_tester.status();
+  if (!as_tester.ok()) return acked;
   auto market = v1::MarketService::NewStub(
-      grpc::CreateChannel(community.exchange_address(), community.credentials()));
+      grpc::CreateChannel(community.exchange_address(), *as_tester));
   auto admin = v1::AdminService::NewStub(
       grpc::CreateChannel(community.exchange_address(), community.credentials()));
   for (int i = 0; i < count; ++i) {
