@@ -61,10 +61,10 @@ class ExchangePoisonSlowTest : public ::testing::Test {
   void Start() {
     std::remove((dir_ + "/port").c_str());
     auto exchange = runtime::Subprocess::Start(
-        {::peergrid::testing::BinaryDir() + "/bin/peergrid-exchange", "--data-dir=" + dir_ + "/data",
-         "--listen=127.0.0.1:0", "--http=", "--port-file=" + dir_ + "/port", "--clock=" + clock_,
-         absl::StrCat("--interval_s=", kIntervalS), "--gate_lead_s=10",
-         "--settlement_grace_s=20"},
+        {::peergrid::testing::BinaryDir() + "/bin/peergrid-exchange",
+         "--data-dir=" + dir_ + "/data", "--listen=127.0.0.1:0",
+         "--http=", "--port-file=" + dir_ + "/port", "--clock=" + clock_,
+         absl::StrCat("--interval_s=", kIntervalS), "--gate_lead_s=10", "--settlement_grace_s=20"},
         dir_ + "/exchange.log");
     ASSERT_OK(exchange);
     exchange_ = *std::move(exchange);
@@ -124,7 +124,8 @@ class ExchangePoisonSlowTest : public ::testing::Test {
     std::vector<grpc::Slice> slices;
     if (!response.Dump(&slices).ok()) return -1;
     std::string bytes;
-    for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    for (const grpc::Slice& s : slices)
+      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
     return bytes.size() == 2 && bytes[0] == '\x08' ? bytes[1] : 0;
   }
 
@@ -152,9 +153,9 @@ class ExchangePoisonSlowTest : public ::testing::Test {
     hub.mutable_hub()->set_hub_id("hub-1");
     hub.mutable_hub()->set_zone_id("jeju-1");
     hub.mutable_hub()->set_reporting_period_s(5);
-    ASSERT_TRUE(
-        WithDeadline([&](grpc::ClientContext* c) { return admin->RegisterHub(c, hub, &response); })
-            .ok());
+    ASSERT_TRUE(WithDeadline([&](grpc::ClientContext* c) {
+                  return admin->RegisterHub(c, hub, &response);
+                }).ok());
     for (const char* who : {"alice", "bob"}) {
       v1::RegisterParticipantRequest p;
       p.mutable_participant()->set_participant_id(who);
@@ -167,9 +168,9 @@ class ExchangePoisonSlowTest : public ::testing::Test {
     v1::SetTariffRequest tariff;
     tariff.mutable_tariff()->set_feed_in_price_mcu_per_kwh(50'000);
     tariff.mutable_tariff()->set_retail_price_mcu_per_kwh(200'000);
-    ASSERT_TRUE(
-        WithDeadline([&](grpc::ClientContext* c) { return admin->SetTariff(c, tariff, &response); })
-            .ok());
+    ASSERT_TRUE(WithDeadline([&](grpc::ClientContext* c) {
+                  return admin->SetTariff(c, tariff, &response);
+                }).ok());
   }
 
   // Writes the poison into the stopped exchange's stores; returns the index

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "absl/strings/str_cat.h"
 #include "peergrid/audit/audit.h"
 #include "peergrid/audit/report.h"
 #include "peergrid/common/status.h"
@@ -71,8 +71,8 @@ class ExchangePoisonTest : public ::testing::Test {
 
   // Alice sells 1000 Wh to bob in `interval`.
   void Trade(int64_t interval, const std::string& tag) {
-    for (auto [who, side, price] : {std::tuple{"alice", v1::SELL, 100'000},
-                                    std::tuple{"bob", v1::BUY, 150'000}}) {
+    for (auto [who, side, price] :
+         {std::tuple{"alice", v1::SELL, 100'000}, std::tuple{"bob", v1::BUY, 150'000}}) {
       v1::SubmitOrderRequest request;
       v1::Order* o = request.mutable_order();
       o->set_order_id(absl::StrCat(tag, "-", who));
@@ -259,7 +259,8 @@ TEST_F(ExchangePoisonTest, FailingSettlementIsRetriedWithBackoffWithoutBlockingT
   Trade(kInterval + 900, "b");
   telemetry_.FailReads(kInterval, absl::DataLossError("interval read i/x/bob does not parse"));
   const int64_t due = SettleDue(kInterval);
-  EXPECT_THAT(RunAt(due), ::peergrid::testing::StatusIs(absl::StatusCode::kDataLoss, HasSubstr("does not parse")));
+  EXPECT_THAT(RunAt(due), ::peergrid::testing::StatusIs(absl::StatusCode::kDataLoss,
+                                                        HasSubstr("does not parse")));
   exchange::SchedulerHealth health = exchange_->GetSchedulerHealth();
   EXPECT_TRUE(health.stuck);
   EXPECT_THAT(health.reason,

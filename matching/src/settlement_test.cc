@@ -219,7 +219,8 @@ TEST(SettleTest, OverflowIsAnErrorNotAWrap) {
   ClearingResult c = OneTrade();
   c.fills[0].quantity = EnergyWh(100'000'000'000'000'000);
   c.volume = c.fills[0].quantity;
-  EXPECT_THAT(Settle(kT, kTariff, c, {}), StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("amount overflow")));
+  EXPECT_THAT(Settle(kT, kTariff, c, {}),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("amount overflow")));
 }
 
 TEST(MergeReadsTest, LateReadsReplaceOrAddOrderedByParticipant) {

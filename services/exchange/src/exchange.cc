@@ -123,9 +123,9 @@ absl::Status ExchangeImpl::Replay() {
       skipped_entries_.push_back(index);
       runtime::LogJson("error", "ledger entry skipped",
                        {{"index", index}, {"error", std::string(applied.message())}});
-      RaiseLocked(MarketAlarm(v1::LEDGER_ENTRY_SKIPPED, "",
-                              absl::StrCat("ledger entry ", index,
-                                           " was not applied at start: ", applied.message())));
+      RaiseLocked(MarketAlarm(
+          v1::LEDGER_ENTRY_SKIPPED, "",
+          absl::StrCat("ledger entry ", index, " was not applied at start: ", applied.message())));
     }
   }
   if (std::optional<int64_t> last = state_->LastCleared()) closed_through_ = *last;

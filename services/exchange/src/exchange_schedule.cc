@@ -93,7 +93,8 @@ std::optional<ExchangeImpl::WorkItem> ExchangeImpl::NextWorkLocked(int64_t now_s
     if (!best || key < *best) best = key;
   };
   const int64_t next_clear = closed_through_ ? *closed_through_ + t.interval_s : *first;
-  if (t.GateClosure(next_clear) <= now_s) offer(t.GateClosure(next_clear), Work::kClear, next_clear);
+  if (t.GateClosure(next_clear) <= now_s)
+    offer(t.GateClosure(next_clear), Work::kClear, next_clear);
   for (int64_t start : uncleared_) {
     if (RetryReadyLocked({Work::kClear, start}, now_s)) {
       offer(t.GateClosure(start), Work::kClear, start);
@@ -148,8 +149,8 @@ void ExchangeImpl::RecordOutcomeLocked(const WorkItem& item, const absl::Status&
   if (failure.attempts == 1) {
     pending_alarms_.push_back(
         MarketAlarm(v1::SCHEDULED_WORK_FAILING, "",
-                    absl::StrCat(what, " of interval ", start, " failed (retried with backoff): ",
-                                 failure.error)));
+                    absl::StrCat(what, " of interval ", start,
+                                 " failed (retried with backoff): ", failure.error)));
   }
 }
 
@@ -159,7 +160,8 @@ SchedulerHealth ExchangeImpl::GetSchedulerHealthLocked() const {
   health.stuck = !failures_.empty();
   const std::pair<const WorkItem, WorkFailure>* oldest = nullptr;
   for (const auto& entry : failures_) {
-    if (oldest == nullptr || entry.second.first_failed_unix_ms < oldest->second.first_failed_unix_ms)
+    if (oldest == nullptr ||
+        entry.second.first_failed_unix_ms < oldest->second.first_failed_unix_ms)
       oldest = &entry;
   }
   if (oldest != nullptr) {
@@ -167,9 +169,9 @@ SchedulerHealth ExchangeImpl::GetSchedulerHealthLocked() const {
     const char* what = item.first == Work::kClear    ? "clearing"
                        : item.first == Work::kSettle ? "settlement"
                                                      : "correction";
-    health.reason = absl::StrCat(what, " of interval ", item.second, " has failed ",
-                                 failure.attempts, " times since ", failure.first_failed_unix_ms,
-                                 " ms: ", failure.error);
+    health.reason =
+        absl::StrCat(what, " of interval ", item.second, " has failed ", failure.attempts,
+                     " times since ", failure.first_failed_unix_ms, " ms: ", failure.error);
   }
   return health;
 }
@@ -239,11 +241,10 @@ absl::Status ExchangeImpl::ClearInterval(int64_t interval_start) {
     for (const OrderRecord* record : state_->OpenOrders(interval_start)) {
       if (record->unbookable) {
         // Recorded before input bounds existed: no book may hold it.
-        excluded.push_back(MarketAlarm(
-            v1::ORDER_UNUSABLE, "",
-            absl::StrCat("order at ledger index ", record->order.seq(),
-                         " left out of the clearing of interval ", interval_start, ": ",
-                         *record->unbookable)));
+        excluded.push_back(MarketAlarm(v1::ORDER_UNUSABLE, "",
+                                       absl::StrCat("order at ledger index ", record->order.seq(),
+                                                    " left out of the clearing of interval ",
+                                                    interval_start, ": ", *record->unbookable)));
         continue;
       }
       PEERGRID_ASSIGN_OR_RETURN(matching::Order order, convert::FromProto(record->order));
@@ -294,9 +295,8 @@ absl::StatusOr<v1::IntervalSettled> ExchangeImpl::ComputeSettlement(
       if (alarms != nullptr) {
         alarms->push_back(MarketAlarm(
             v1::METER_READ_UNUSABLE, participant->hub_id(),
-            absl::StrCat("interval ", interval_start, ": the read of participant ",
-                         participant_id, " is unusable (settled ESTIMATED): ",
-                         usable.message())));
+            absl::StrCat("interval ", interval_start, ": the read of participant ", participant_id,
+                         " is unusable (settled ESTIMATED): ", usable.message())));
       }
       meter->set_import_wh(0);
       meter->set_export_wh(0);
@@ -393,8 +393,8 @@ absl::Status ExchangeImpl::CorrectInterval(int64_t interval_start, uint64_t corr
   if (fresh.meter_reads().size() == recorded.meter_reads().size()) {
     bool same = true;
     for (int i = 0; i < fresh.meter_reads().size() && same; ++i) {
-      same = fresh.meter_reads(i).SerializeAsString() ==
-             recorded.meter_reads(i).SerializeAsString();
+      same =
+          fresh.meter_reads(i).SerializeAsString() == recorded.meter_reads(i).SerializeAsString();
     }
     if (same) return absl::OkStatus();
   }
