@@ -103,6 +103,7 @@ absl::StatusOr<std::unique_ptr<Exchange>> Exchange::Open(ledger::Ledger* ledger,
   PEERGRID_RETURN_IF_ERROR(options.timing.Validate());
   auto exchange = std::make_unique<ExchangeImpl>(ledger, telemetry, clock, std::move(options));
   PEERGRID_RETURN_IF_ERROR(exchange->Replay());
+  PEERGRID_RETURN_IF_ERROR(exchange->RecordSigningPolicy());
   return exchange;
 }
 
@@ -130,6 +131,20 @@ absl::Status ExchangeImpl::Replay() {
   }
   if (std::optional<int64_t> last = state_->LastCleared()) closed_through_ = *last;
   RebuildScheduleLocked();
+  return absl::OkStatus();
+}
+
+absl::Status ExchangeImpl::RecordSigningPolicy() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_->signatures_required() == options_.require_signed_orders) return absl::OkStatus();
+  }
+  v1::LedgerEntry entry;
+  entry.mutable_signing_policy_set()->set_require_signed_orders(options_.require_signed_orders);
+  PEERGRID_ASSIGN_OR_RETURN(uint64_t index, AppendAdmin(std::move(entry)));
+  runtime::LogJson("info", "signing policy recorded",
+                   {{"require_signed_orders", options_.require_signed_orders ? "true" : "false"},
+                    {"ledger_index", index}});
   return absl::OkStatus();
 }
 

@@ -45,6 +45,9 @@ class ExchangeImpl final : public Exchange {
 
   // Replays the ledger into the state (Open's second half).
   absl::Status Replay();
+  // Appends a SigningPolicySet when options.require_signed_orders is not the
+  // policy in force (Open's last step), so the ledger says which rule held.
+  absl::Status RecordSigningPolicy();
 
   void SetEvents(ExchangeEvents events) override;
   absl::StatusOr<uint64_t> RegisterHub(const v1::Hub& hub) override;

@@ -61,6 +61,9 @@ absl::Status ExchangeState::Apply(uint64_t index, const v1::LedgerEntry& entry) 
       break;
     case v1::LedgerEntry::kKeyRotated:
       break;
+    case v1::LedgerEntry::kSigningPolicySet:
+      signatures_required_ = entry.signing_policy_set().require_signed_orders();
+      break;
     case v1::LedgerEntry::KIND_NOT_SET:
       status = absl::InvalidArgumentError("entry has no kind");
       break;

@@ -68,6 +68,8 @@ class ExchangeState {
   // The exchange-clock time of the first entry (Unix ms), if any.
   std::optional<int64_t> first_entry_unix_ms() const { return first_entry_unix_ms_; }
   uint64_t size() const { return size_; }
+  // The signing policy in force (the latest SigningPolicySet; false before any).
+  bool signatures_required() const { return signatures_required_; }
 
   const OrderRecord* FindOrder(const std::string& order_id) const;
   const IntervalRecord* FindInterval(int64_t interval_start) const;
@@ -107,6 +109,7 @@ class ExchangeState {
   std::map<std::pair<std::string, int64_t>, ParticipantInterval> by_participant_interval_;
   std::optional<int64_t> last_cleared_;
   std::optional<int64_t> last_settled_;
+  bool signatures_required_ = false;
 };
 
 }  // namespace peergrid::exchange

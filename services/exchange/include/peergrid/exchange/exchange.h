@@ -44,7 +44,9 @@ struct ExchangeOptions {
   // The ledger's checkpoint origin, e.g. "peergrid/jeju-1".
   std::string log_origin = "peergrid/jeju-1";
   MarketTiming timing;
-  // Reject orders without a valid signature for participants with a key.
+  // Reject orders and cancels without a valid signature for participants
+  // with a key. The zone's policy is ledgered: Open appends a
+  // SigningPolicySet entry when this differs from the policy in force.
   bool require_signed_orders = false;
 };
 
