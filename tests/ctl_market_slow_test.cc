@@ -283,9 +283,9 @@ TEST_F(CtlMarketTest, BadSettlementInputExitsTwoNamingParticipantAndField) {
       {"tampered amount",
        [](nlohmann::json& s) { s["clearing"]["fills"][0]["amount_ucu"] = "1"; },
        {"fills[0] (buy A, sell X)", "amount_ucu 1"}},
-      {"overflowing read",
+      {"read above the bound (it would overflow the bill)",
        [](nlohmann::json& s) { s["meter_reads"][0]["import_wh"] = "100000000000000000"; },
-       {"participant pa", "overflow"}},
+       {"participant pa", "import_wh 100000000000000000 is outside [0, 1000000000]"}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -98,15 +100,24 @@ absl::Status CheckClearing(int64_t interval_start, const ClearingResult& clearin
   return absl::OkStatus();
 }
 
+// Returns which of import and export is outside [0, kMaxReadWh], if one is.
+std::optional<std::string> ReadBoundsProblem(const MeterRead& read) {
+  for (const auto& [name, value] :
+       {std::pair<const char*, int64_t>{"import_wh", read.import_wh.value()},
+        std::pair<const char*, int64_t>{"export_wh", read.export_wh.value()}}) {
+    if (value < 0 || value > kMaxReadWh) {
+      return absl::StrCat(name, " ", value, " is outside [0, ", kMaxReadWh, "]");
+    }
+  }
+  return std::nullopt;
+}
+
 absl::Status CheckRead(const MeterRead& read, size_t i) {
   PEERGRID_RETURN_IF_ERROR(ValidateId(absl::StrCat("meter_reads[", i, "]: participant_id"),
                                       read.participant_id.value()));
-  const std::string where =
-      absl::StrCat("meter_reads[", i, "] (participant ", read.participant_id.value(), ")");
-  if (read.import_wh.value() < 0 || read.export_wh.value() < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": import_wh ", read.import_wh.value(),
-                                                   " and export_wh ", read.export_wh.value(),
-                                                   " must be >= 0"));
+  if (std::optional<std::string> problem = ReadBoundsProblem(read)) {
+    return absl::InvalidArgumentError(absl::StrCat("meter_reads[", i, "] (participant ",
+                                                   read.participant_id.value(), "): ", *problem));
   }
   switch (read.quality) {
     case ReadQuality::kOk:
@@ -115,7 +126,9 @@ absl::Status CheckRead(const MeterRead& read, size_t i) {
     case ReadQuality::kBad:
       return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(absl::StrCat(where, ": quality is not a ReadQuality"));
+  return absl::InvalidArgumentError(absl::StrCat("meter_reads[", i, "] (participant ",
+                                                 read.participant_id.value(),
+                                                 "): quality is not a ReadQuality"));
 }
 
 // Returns x < 0 ? −x·r : −x·f: the grid's price for a net flow x (export > 0).
@@ -161,6 +174,14 @@ absl::Status Named(absl::string_view participant, const absl::Status& status) {
 }
 
 }  // namespace
+
+absl::Status CheckReadUsable(const MeterRead& read) {
+  if (std::optional<std::string> problem = ReadBoundsProblem(read)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("participant ", read.participant_id.value(), ": ", *problem));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<SettlementResult> Settle(int64_t interval_start, const Tariff& tariff,
                                         const ClearingResult& clearing,

@@ -17,6 +17,7 @@
 namespace peergrid::matching {
 namespace {
 
+using ::peergrid::testing::IsOk;
 using ::peergrid::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
@@ -193,13 +194,33 @@ TEST(SettleTest, RejectsInconsistentInputNamingTheField) {
   EXPECT_THAT(Settle(kT, kTariff, c, {}), StatusIs(kInvalid, HasSubstr("quantity_wh 0")));
 }
 
-TEST(SettleTest, OverflowIsAnErrorNotAWrap) {
-  // 10^17 Wh at 200 mcu/kWh does not fit in int64 µcu.
-  EXPECT_THAT(Settle(kT, kTariff, OneTrade(), {Read("b1", 100'000'000'000'000'000, 0)}),
-              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("participant b1")));
+TEST(SettleTest, ReadsAboveTheBoundAreRefusedBeforeAnyArithmetic) {
+  // 10^15 Wh (a forged read) at 200 mcu/kWh would not fit in int64 µcu.
+  const auto kInvalid = absl::StatusCode::kInvalidArgument;
+  EXPECT_THAT(Settle(kT, kTariff, OneTrade(), {Read("b1", 1'000'000'000'000'000, 0)}),
+              StatusIs(kInvalid, AllOf(HasSubstr("participant b1"),
+                                       HasSubstr("import_wh 1000000000000000 is outside"))));
   const int64_t max = std::numeric_limits<int64_t>::max();
-  EXPECT_THAT(Settle(kT, kTariff, OneTrade(), {Read("s1", max, 0)}),
-              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("participant s1")));
+  EXPECT_THAT(Settle(kT, kTariff, OneTrade(), {Read("s1", 0, max)}),
+              StatusIs(kInvalid, HasSubstr("export_wh")));
+  EXPECT_THAT(CheckReadUsable(Read("s1", kMaxReadWh + 1, 0)),
+              StatusIs(kInvalid, HasSubstr("participant s1: import_wh")));
+  EXPECT_THAT(CheckReadUsable(Read("s1", -1, 0)), StatusIs(kInvalid, HasSubstr("import_wh -1")));
+  // The bound itself is usable, and settles without overflow at the highest price.
+  EXPECT_THAT(CheckReadUsable(Read("s1", kMaxReadWh, kMaxReadWh)), IsOk());
+  const Tariff dear{PriceMcuPerKwh(kMaxPriceMcuPerKwh), PriceMcuPerKwh(kMaxPriceMcuPerKwh)};
+  EXPECT_THAT(Settle(kT, dear, ClearingResult{kT, std::nullopt, EnergyWh(0), {}},
+                     {Read("b1", kMaxReadWh, 0)}),
+              IsOk());
+}
+
+TEST(SettleTest, OverflowIsAnErrorNotAWrap) {
+  // A fill of 10^17 Wh at 125 mcu/kWh does not fit in int64 µcu.
+  ClearingResult c = OneTrade();
+  c.fills[0].quantity = EnergyWh(100'000'000'000'000'000);
+  c.volume = c.fills[0].quantity;
+  EXPECT_THAT(Settle(kT, kTariff, c, {}),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("amount overflow")));
 }
 
 TEST(MergeReadsTest, LateReadsReplaceOrAddOrderedByParticipant) {

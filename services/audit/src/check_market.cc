@@ -59,6 +59,13 @@ void MarketAuditor::Check(uint64_t index, const v1::LedgerEntry& entry) {
       CheckSettlement(index, entry, entry.settlement_corrected().settlement(),
                       entry.settlement_corrected().corrects_index());
       break;
+    case v1::LedgerEntry::kSigningPolicySet:
+      if (entry.signing_policy_set().require_signed_orders()) {
+        signatures_required_by_ = index;
+      } else {
+        signatures_required_by_.reset();
+      }
+      break;
     case v1::LedgerEntry::kKeyRotated:  // the log's business (audit_check_log.cc)
     case v1::LedgerEntry::KIND_NOT_SET:
       break;
@@ -198,8 +205,19 @@ void MarketAuditor::CheckOrderSignature(uint64_t index, const v1::OrderAccepted&
 void MarketAuditor::CheckSignature(uint64_t index, const std::string& what,
                                    const std::string& participant_id, const std::string& text,
                                    const std::string& signature) {
-  if (signature.empty()) return;  // unsigned: the exchange's policy, not a rule
   auto participant = participants_.find(participant_id);
+  if (signature.empty()) {
+    // Unsigned is allowed unless the policy in force requires a signature
+    // from a participant with a registered key (as the exchange enforces it).
+    if (signatures_required_by_ && participant != participants_.end() &&
+        !participant->second.empty()) {
+      Fail(AuditCheck::kOrderSignature, index,
+           absl::StrCat(what, " is unsigned, but the signing policy in force (entry ",
+                        *signatures_required_by_, ") requires participant ", participant_id,
+                        "'s signature"));
+    }
+    return;
+  }
   if (participant == participants_.end() || participant->second.empty()) {
     Fail(AuditCheck::kOrderSignature, index,
          absl::StrCat(what, " is signed but participant ", participant_id,

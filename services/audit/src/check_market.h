@@ -116,6 +116,9 @@ class MarketAuditor {
   absl::flat_hash_set<std::string> hubs_;
   absl::flat_hash_map<std::string, std::string> participants_;  // id -> public key (raw)
   std::optional<v1::Tariff> tariff_;
+  // The signing policy in force: the index of the latest SigningPolicySet
+  // that requires signatures (none: signatures optional).
+  std::optional<uint64_t> signatures_required_by_;
   std::optional<matching::Tariff> domain_tariff_;
   absl::flat_hash_set<std::string> order_ids_;  // every order id ever accepted
   std::map<int64_t, OpenInterval> open_;

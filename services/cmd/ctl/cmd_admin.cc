@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "client.h"
 #include "command.h"
@@ -151,6 +152,15 @@ void AddZone(CLI::App* admin) {
     table.Add({"participants", std::to_string(zone.participant_count())});
     table.Add({"ledger size", std::to_string(zone.ledger_size())});
     table.Add({"verifier key", zone.verifier_key()});
+    table.Add({"scheduler", zone.scheduler_problem().empty() ? std::string("keeping up")
+                                                             : zone.scheduler_problem()});
+    if (zone.skipped_ledger_indices_size() > 0) {
+      std::string skipped;
+      for (uint64_t index : zone.skipped_ledger_indices()) {
+        absl::StrAppend(&skipped, skipped.empty() ? "" : ",", index);
+      }
+      table.Add({"skipped entries", skipped});
+    }
     table.Print();
   });
 }

@@ -135,6 +135,7 @@ absl::StatusOr<std::unique_ptr<Exchange>> Exchange::Open(ledger::Ledger* ledger,
   PEERGRID_RETURN_IF_ERROR(options.timing.Validate());
   auto exchange = std::make_unique<ExchangeImpl>(ledger, telemetry, clock, std::move(options));
   PEERGRID_RETURN_IF_ERROR(exchange->Replay());
+  PEERGRID_RETURN_IF_ERROR(exchange->RecordSigningPolicy());
   return exchange;
 }
 
@@ -146,12 +147,71 @@ absl::Status ExchangeImpl::Replay() {
     PEERGRID_ASSIGN_OR_RETURN(std::vector<std::string> page,
                               ledger_->GetEntries(start, std::min(size, start + kPage)));
     for (size_t i = 0; i < page.size(); ++i) {
-      PEERGRID_ASSIGN_OR_RETURN(v1::LedgerEntry entry, ParseEntry(start + i, page[i]));
-      PEERGRID_RETURN_IF_ERROR(state_->Apply(start + i, entry));
+      const uint64_t index = start + i;
+      absl::StatusOr<v1::LedgerEntry> entry = ParseEntry(index, page[i]);
+      absl::Status applied = entry.ok() ? state_->Apply(index, *entry) : entry.status();
+      if (applied.ok()) continue;
+      // One stored record never stops the exchange: skip it, say so loudly.
+      state_->Skip(index);
+      skipped_entries_.push_back(index);
+      runtime::LogJson("error", "ledger entry skipped",
+                       {{"index", index}, {"error", std::string(applied.message())}});
+      RaiseLocked(MarketAlarm(
+          v1::LEDGER_ENTRY_SKIPPED, "",
+          absl::StrCat("ledger entry ", index, " was not applied at start: ", applied.message())));
     }
   }
   if (std::optional<int64_t> last = state_->LastCleared()) closed_through_ = *last;
+  RebuildScheduleLocked();
   return absl::OkStatus();
+}
+
+absl::Status ExchangeImpl::RecordSigningPolicy() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_->signatures_required() == options_.require_signed_orders) return absl::OkStatus();
+  }
+  v1::LedgerEntry entry;
+  entry.mutable_signing_policy_set()->set_require_signed_orders(options_.require_signed_orders);
+  PEERGRID_ASSIGN_OR_RETURN(uint64_t index, AppendAdmin(std::move(entry)));
+  runtime::LogJson("info", "signing policy recorded",
+                   {{"require_signed_orders", options_.require_signed_orders ? "true" : "false"},
+                    {"ledger_index", index}});
+  return absl::OkStatus();
+}
+
+v1::Alarm ExchangeImpl::MarketAlarm(v1::AlarmKind kind, std::string hub_id,
+                                    std::string message) const {
+  v1::Alarm alarm;
+  alarm.set_hub_id(std::move(hub_id));
+  alarm.set_kind(kind);
+  alarm.set_severity(v1::CRITICAL);
+  alarm.set_message(std::move(message));
+  alarm.set_raised_at_unix_ms(NowMs());
+  return alarm;
+}
+
+std::function<void(const v1::Alarm&)> ExchangeImpl::RaiseLocked(v1::Alarm alarm) {
+  constexpr size_t kRecentAlarms = 100;
+  runtime::LogJson("warning", "market alarm",
+                   {{"kind", v1::AlarmKind_Name(alarm.kind())}, {"message", alarm.message()}});
+  recent_alarms_.push_back(std::move(alarm));
+  if (recent_alarms_.size() > kRecentAlarms) recent_alarms_.pop_front();
+  return events_.on_alarm;
+}
+
+void ExchangeImpl::Raise(v1::Alarm alarm) {
+  std::function<void(const v1::Alarm&)> on_alarm;
+  {
+    absl::MutexLock lock(&mu_);
+    on_alarm = RaiseLocked(alarm);
+  }
+  if (on_alarm) on_alarm(alarm);
+}
+
+std::vector<v1::Alarm> ExchangeImpl::RecentAlarms() const {
+  absl::MutexLock lock(&mu_);
+  return {recent_alarms_.begin(), recent_alarms_.end()};
 }
 
 void ExchangeImpl::SetEvents(ExchangeEvents events) {
@@ -267,6 +327,8 @@ v1::Zone ExchangeImpl::GetZone() const {
     participants += static_cast<int64_t>(state_->directory().ParticipantsOf(hub.hub_id()).size());
   }
   zone.set_participant_count(participants);
+  for (uint64_t index : skipped_entries_) zone.add_skipped_ledger_indices(index);
+  if (!failures_.empty()) zone.set_scheduler_problem(GetSchedulerHealthLocked().reason);
   return zone;
 }
 

@@ -12,6 +12,7 @@
 #define PEERGRID_EXCHANGE_EXCHANGE_IMPL_H_
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -44,6 +45,9 @@ class ExchangeImpl final : public Exchange {
 
   // Replays the ledger into the state (Open's second half).
   absl::Status Replay();
+  // Appends a SigningPolicySet when options.require_signed_orders is not the
+  // policy in force (Open's last step), so the ledger says which rule held.
+  absl::Status RecordSigningPolicy();
 
   void SetEvents(ExchangeEvents events) override;
   absl::StatusOr<uint64_t> RegisterHub(const v1::Hub& hub) override;
@@ -62,6 +66,9 @@ class ExchangeImpl final : public Exchange {
   absl::StatusOr<v1::GetBillResponse> GetBill(const v1::GetBillRequest& request) const override;
   absl::StatusOr<uint64_t> OrderIndex(const std::string& order_id) const override;
   absl::StatusOr<int> RunDue() override;
+  SchedulerHealth GetSchedulerHealth() const override;
+  SchedulerHealth GetSchedulerHealthLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<v1::Alarm> RecentAlarms() const override;
   absl::Status SignCheckpoint() override;
   std::optional<int64_t> NextDueUnixSeconds() const override;
   const HubDirectory& directory() const override;
@@ -112,12 +119,48 @@ class ExchangeImpl final : public Exchange {
   // No lock needed: the options and a registered participant are immutable.
   absl::Status CheckSignature(const std::string& text, const std::string& signature,
                               const v1::Participant& participant) const;
+  // Scheduled work: one clearing, settlement or correction of an interval.
+  enum class Work { kClear, kSettle, kCorrect };
+  using WorkItem = std::pair<Work, int64_t>;
+  // A due work item that failed, retried with backoff.
+  struct WorkFailure {
+    int attempts = 0;
+    int64_t first_failed_unix_ms = 0;
+    int64_t retry_at_unix_s = 0;  // exchange clock
+    std::string error;
+  };
+  // Returns the due work to run next at `now_s` (earliest due first, a
+  // clearing before a settlement due at the same time), skipping failed
+  // items until their retry time.
+  std::optional<WorkItem> NextWorkLocked(int64_t now_s) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool RetryReadyLocked(const WorkItem& item, int64_t now_s) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Books the outcome of one run of `item` (backoff, alarm, log on failure).
+  void RecordOutcomeLocked(const WorkItem& item, const absl::Status& status, int64_t now_s)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Rebuilds the scheduler's sets from the replayed state.
+  void RebuildScheduleLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Keeps `alarm` among the recent ones and returns the callback to call
+  // with it after mu_ is released.
+  std::function<void(const v1::Alarm&)> RaiseLocked(v1::Alarm alarm)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Raise(v1::Alarm alarm) ABSL_LOCKS_EXCLUDED(mu_);
+  v1::Alarm MarketAlarm(v1::AlarmKind kind, std::string hub_id, std::string message) const;
   absl::Status ClearInterval(int64_t interval_start);
   absl::Status SettleInterval(int64_t interval_start);
   absl::Status CorrectLateReads(int64_t now_s);
+  // Settles from the interval's reads; an unusable read settles its
+  // participant ESTIMATED and adds a METER_READ_UNUSABLE alarm to `alarms`
+  // (when not null).
   absl::StatusOr<v1::IntervalSettled> ComputeSettlement(int64_t interval_start,
                                                         const v1::ClearingResult& clearing,
-                                                        const v1::Tariff& tariff) const;
+                                                        const v1::Tariff& tariff,
+                                                        std::vector<v1::Alarm>* alarms) const;
+  // Appends a correction of the interval's settlement when its reads changed.
+  absl::Status CorrectInterval(int64_t interval_start, uint64_t corrects_index,
+                               const v1::IntervalSettled& recorded);
+  // Raises the alarms RecordOutcomeLocked queued.
+  void RaisePending() ABSL_LOCKS_EXCLUDED(mu_);
   // Returns the first interval this zone clears (its gate was open when the
   // ledger began), if the ledger has entries.
   std::optional<int64_t> FirstIntervalLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -149,6 +192,14 @@ class ExchangeImpl final : public Exchange {
   // Intervals whose gate the scheduler has closed (no new orders or cancels).
   std::optional<int64_t> closed_through_ ABSL_GUARDED_BY(mu_);
   int64_t last_correction_check_s_ ABSL_GUARDED_BY(mu_) = 0;
+  // Cleared intervals not yet settled, and intervals whose gate closed but
+  // whose clearing failed (both rebuilt from the state on Open).
+  std::set<int64_t> unsettled_ ABSL_GUARDED_BY(mu_);
+  std::set<int64_t> uncleared_ ABSL_GUARDED_BY(mu_);
+  std::map<WorkItem, WorkFailure> failures_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint64_t> skipped_entries_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::Alarm> recent_alarms_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::Alarm> pending_alarms_ ABSL_GUARDED_BY(mu_);
   ExchangeEvents events_ ABSL_GUARDED_BY(mu_);
   absl::Mutex checkpoint_mu_;
   uint64_t last_checkpoint_size_ ABSL_GUARDED_BY(checkpoint_mu_) = 0;

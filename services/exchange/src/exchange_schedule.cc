@@ -1,6 +1,7 @@
 // The Exchange's clock-driven work: clearing at gate closure, settlement after
 // the interval plus grace, and corrections when late meter reads arrive.
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +12,7 @@
 #include "peergrid/exchange/exchange.h"
 #include "peergrid/matching/auction.h"
 #include "peergrid/matching/settlement.h"
+#include "peergrid/runtime/json_log.h"
 
 namespace peergrid::exchange {
 namespace {
@@ -50,34 +52,158 @@ std::optional<int64_t> ExchangeImpl::NextDueUnixSeconds() const {
   if (!first) return std::nullopt;
   const MarketTiming& t = options_.timing;
   const int64_t next_clear = closed_through_ ? *closed_through_ + t.interval_s : *first;
-  std::optional<int64_t> last_settled = state_->LastSettled();
-  const int64_t next_settle = last_settled ? *last_settled + t.interval_s : *first;
-  return std::min(t.GateClosure(next_clear), t.SettlementDue(next_settle));
+  int64_t due = t.GateClosure(next_clear);
+  for (const auto& [item, failure] : failures_) due = std::min(due, failure.retry_at_unix_s);
+  for (int64_t start : unsettled_) {
+    if (!failures_.contains({Work::kSettle, start})) {
+      due = std::min(due, t.SettlementDue(start));
+      break;  // ordered: the first one not failing is the earliest due
+    }
+  }
+  return due;
+}
+
+void ExchangeImpl::RebuildScheduleLocked() {
+  unsettled_.clear();
+  uncleared_.clear();
+  for (const auto& [start, record] : state_->intervals()) {
+    if (record.clearing_index && !record.settlement_index) unsettled_.insert(start);
+  }
+  std::optional<int64_t> first = FirstIntervalLocked();
+  if (!first || !closed_through_) return;
+  for (int64_t start = *first; start < *closed_through_; start += options_.timing.interval_s) {
+    const IntervalRecord* record = state_->FindInterval(start);
+    if (record == nullptr || !record->clearing_index) uncleared_.insert(start);
+  }
+}
+
+bool ExchangeImpl::RetryReadyLocked(const WorkItem& item, int64_t now_s) const {
+  auto it = failures_.find(item);
+  return it == failures_.end() || it->second.retry_at_unix_s <= now_s;
+}
+
+std::optional<ExchangeImpl::WorkItem> ExchangeImpl::NextWorkLocked(int64_t now_s) const {
+  std::optional<int64_t> first = FirstIntervalLocked();
+  if (!first) return std::nullopt;
+  const MarketTiming& t = options_.timing;
+  // (due time, clearing before settlement, interval)
+  std::optional<std::tuple<int64_t, int, int64_t>> best;
+  auto offer = [&](int64_t due, Work work, int64_t start) {
+    std::tuple<int64_t, int, int64_t> key{due, work == Work::kClear ? 0 : 1, start};
+    if (!best || key < *best) best = key;
+  };
+  const int64_t next_clear = closed_through_ ? *closed_through_ + t.interval_s : *first;
+  if (t.GateClosure(next_clear) <= now_s)
+    offer(t.GateClosure(next_clear), Work::kClear, next_clear);
+  for (int64_t start : uncleared_) {
+    if (RetryReadyLocked({Work::kClear, start}, now_s)) {
+      offer(t.GateClosure(start), Work::kClear, start);
+      break;
+    }
+  }
+  for (int64_t start : unsettled_) {
+    if (t.SettlementDue(start) > now_s) break;
+    if (RetryReadyLocked({Work::kSettle, start}, now_s)) {
+      offer(t.SettlementDue(start), Work::kSettle, start);
+      break;
+    }
+  }
+  if (!best) return std::nullopt;
+  return WorkItem{std::get<1>(*best) == 0 ? Work::kClear : Work::kSettle, std::get<2>(*best)};
+}
+
+void ExchangeImpl::RecordOutcomeLocked(const WorkItem& item, const absl::Status& status,
+                                       int64_t now_s) {
+  const auto& [work, start] = item;
+  if (work == Work::kClear && status.ok()) {
+    uncleared_.erase(start);
+    unsettled_.insert(start);
+  } else if (work == Work::kClear) {
+    uncleared_.insert(start);  // its gate stays closed; retried
+  } else if (work == Work::kSettle && status.ok()) {
+    unsettled_.erase(start);
+  }
+  if (status.ok()) {
+    if (failures_.erase(item) > 0) {
+      runtime::LogJson("info", "scheduled work recovered", {{"interval", start}});
+    }
+    return;
+  }
+  WorkFailure& failure = failures_[item];
+  if (failure.attempts == 0) failure.first_failed_unix_ms = NowMs();
+  ++failure.attempts;
+  constexpr int64_t kMaxBackoffS = 60;
+  failure.retry_at_unix_s =
+      now_s + std::min<int64_t>(kMaxBackoffS, int64_t{1} << std::min(failure.attempts - 1, 6));
+  // Long enough to say what went wrong, short enough to never carry a whole input.
+  failure.error = std::string(status.message().substr(0, 300));
+  const char* what = work == Work::kClear    ? "clearing"
+                     : work == Work::kSettle ? "settlement"
+                                             : "correction";
+  runtime::LogJson("error", "scheduled work failed",
+                   {{"work", what},
+                    {"interval", start},
+                    {"attempts", failure.attempts},
+                    {"retry_at", failure.retry_at_unix_s},
+                    {"error", failure.error}});
+  if (failure.attempts == 1) {
+    pending_alarms_.push_back(
+        MarketAlarm(v1::SCHEDULED_WORK_FAILING, "",
+                    absl::StrCat(what, " of interval ", start,
+                                 " failed (retried with backoff): ", failure.error)));
+  }
+}
+
+SchedulerHealth ExchangeImpl::GetSchedulerHealthLocked() const {
+  SchedulerHealth health;
+  health.failing = static_cast<int>(failures_.size());
+  health.stuck = !failures_.empty();
+  const std::pair<const WorkItem, WorkFailure>* oldest = nullptr;
+  for (const auto& entry : failures_) {
+    if (oldest == nullptr ||
+        entry.second.first_failed_unix_ms < oldest->second.first_failed_unix_ms)
+      oldest = &entry;
+  }
+  if (oldest != nullptr) {
+    const auto& [item, failure] = *oldest;
+    const char* what = item.first == Work::kClear    ? "clearing"
+                       : item.first == Work::kSettle ? "settlement"
+                                                     : "correction";
+    health.reason =
+        absl::StrCat(what, " of interval ", item.second, " has failed ", failure.attempts,
+                     " times since ", failure.first_failed_unix_ms, " ms: ", failure.error);
+  }
+  return health;
+}
+
+SchedulerHealth ExchangeImpl::GetSchedulerHealth() const {
+  absl::MutexLock lock(&mu_);
+  return GetSchedulerHealthLocked();
 }
 
 absl::StatusOr<int> ExchangeImpl::RunDue() {
   absl::MutexLock due(&due_mu_);
   const MarketTiming& t = options_.timing;
   int ran = 0;
+  absl::Status first_error;
   for (;;) {
     const int64_t now_s = clock_->NowUnixSeconds();
-    int64_t clear_next = 0, settle_next = 0;
+    std::optional<WorkItem> item;
     {
       absl::MutexLock lock(&mu_);
-      std::optional<int64_t> first = FirstIntervalLocked();
-      if (!first) return ran;
-      clear_next = closed_through_ ? *closed_through_ + t.interval_s : *first;
-      std::optional<int64_t> last_settled = state_->LastSettled();
-      settle_next = last_settled ? *last_settled + t.interval_s : *first;
+      item = NextWorkLocked(now_s);
     }
-    const bool clear_due = t.GateClosure(clear_next) <= now_s;
-    const bool settle_due = t.SettlementDue(settle_next) <= now_s && settle_next < clear_next;
-    if (clear_due && (!settle_due || t.GateClosure(clear_next) <= t.SettlementDue(settle_next))) {
-      PEERGRID_RETURN_IF_ERROR(ClearInterval(clear_next));
-    } else if (settle_due) {
-      PEERGRID_RETURN_IF_ERROR(SettleInterval(settle_next));
-    } else {
-      break;
+    if (!item) break;
+    absl::Status status =
+        item->first == Work::kClear ? ClearInterval(item->second) : SettleInterval(item->second);
+    {
+      absl::MutexLock lock(&mu_);
+      RecordOutcomeLocked(*item, status, now_s);
+    }
+    RaisePending();
+    if (!status.ok()) {
+      if (first_error.ok()) first_error = status;
+      continue;
     }
     ++ran;
   }
@@ -90,15 +216,22 @@ absl::StatusOr<int> ExchangeImpl::RunDue() {
       check = true;
     }
   }
-  if (check) PEERGRID_RETURN_IF_ERROR(CorrectLateReads(now_s));
+  if (check) {
+    absl::Status corrected = CorrectLateReads(now_s);
+    if (first_error.ok()) first_error = corrected;
+  }
+  if (!first_error.ok()) return first_error;
   return ran;
 }
 
 absl::Status ExchangeImpl::ClearInterval(int64_t interval_start) {
   std::vector<matching::Order> book;
+  std::vector<v1::Alarm> excluded;
   {
     absl::MutexLock lock(&mu_);
-    closed_through_ = interval_start;  // no new orders or cancels for it from now on
+    if (!closed_through_ || interval_start > *closed_through_) {
+      closed_through_ = interval_start;  // no new orders or cancels for it from now on
+    }
     auto drained = [this, interval_start]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       auto it = in_flight_.find(interval_start);
       return it == in_flight_.end() || it->second == 0;
@@ -106,10 +239,19 @@ absl::Status ExchangeImpl::ClearInterval(int64_t interval_start) {
     mu_.Await(absl::Condition(&drained));
     in_flight_.erase(interval_start);
     for (const OrderRecord* record : state_->OpenOrders(interval_start)) {
+      if (record->unbookable) {
+        // Recorded before input bounds existed: no book may hold it.
+        excluded.push_back(MarketAlarm(v1::ORDER_UNUSABLE, "",
+                                       absl::StrCat("order at ledger index ", record->order.seq(),
+                                                    " left out of the clearing of interval ",
+                                                    interval_start, ": ", *record->unbookable)));
+        continue;
+      }
       PEERGRID_ASSIGN_OR_RETURN(matching::Order order, convert::FromProto(record->order));
       book.push_back(std::move(order));
     }
   }
+  for (v1::Alarm& alarm : excluded) Raise(std::move(alarm));
   PEERGRID_ASSIGN_OR_RETURN(matching::ClearingResult result, matching::Clear(interval_start, book));
   v1::LedgerEntry entry;
   entry.set_recorded_at_unix_ms(NowMs());
@@ -129,21 +271,40 @@ absl::Status ExchangeImpl::ClearInterval(int64_t interval_start) {
 }
 
 absl::StatusOr<v1::IntervalSettled> ExchangeImpl::ComputeSettlement(
-    int64_t interval_start, const v1::ClearingResult& clearing, const v1::Tariff& tariff) const {
+    int64_t interval_start, const v1::ClearingResult& clearing, const v1::Tariff& tariff,
+    std::vector<v1::Alarm>* alarms) const {
   PEERGRID_ASSIGN_OR_RETURN(const auto reads, telemetry_->IntervalReads(interval_start));
   v1::IntervalSettled settled;
   settled.set_interval_start(interval_start);
   *settled.mutable_tariff() = tariff;
   std::vector<matching::MeterRead> domain_reads;
   for (const auto& [participant_id, read] : reads) {  // ordered by participant_id
-    if (!directory().FindParticipant(participant_id).ok()) continue;
+    absl::StatusOr<v1::Participant> participant = directory().FindParticipant(participant_id);
+    if (!participant.ok()) continue;
     v1::MeterRead* meter = settled.add_meter_reads();
     meter->set_participant_id(participant_id);
     meter->set_import_wh(read.import_wh());
     meter->set_export_wh(read.export_wh());
     meter->set_quality(read.quality());
-    PEERGRID_ASSIGN_OR_RETURN(matching::MeterRead domain, convert::FromProto(*meter));
-    domain_reads.push_back(std::move(domain));
+    absl::StatusOr<matching::MeterRead> domain = convert::FromProto(*meter);
+    absl::Status usable = domain.ok() ? matching::CheckReadUsable(*domain) : domain.status();
+    if (!usable.ok()) {
+      // One bad read never stops the market: this participant settles
+      // ESTIMATED on a BAD 0/0 read (what the ledger records), and operators
+      // hear of it.
+      if (alarms != nullptr) {
+        alarms->push_back(MarketAlarm(
+            v1::METER_READ_UNUSABLE, participant->hub_id(),
+            absl::StrCat("interval ", interval_start, ": the read of participant ", participant_id,
+                         " is unusable (settled ESTIMATED): ", usable.message())));
+      }
+      meter->set_import_wh(0);
+      meter->set_export_wh(0);
+      meter->set_quality(v1::BAD);
+      domain = convert::FromProto(*meter);
+    }
+    PEERGRID_RETURN_IF_ERROR(domain.status());
+    domain_reads.push_back(*std::move(domain));
   }
   PEERGRID_ASSIGN_OR_RETURN(matching::Tariff domain_tariff, convert::FromProto(tariff));
   PEERGRID_ASSIGN_OR_RETURN(matching::ClearingResult domain_clearing, convert::FromProto(clearing));
@@ -168,8 +329,12 @@ absl::Status ExchangeImpl::SettleInterval(int64_t interval_start) {
     tariff = record->tariff_at_clearing;
     clearing_index = *record->clearing_index;
   }
-  PEERGRID_ASSIGN_OR_RETURN(v1::IntervalSettled settled,
-                            ComputeSettlement(interval_start, clearing, tariff));
+  std::vector<v1::Alarm> alarms;
+  absl::StatusOr<v1::IntervalSettled> computed =
+      ComputeSettlement(interval_start, clearing, tariff, &alarms);
+  for (v1::Alarm& alarm : alarms) Raise(std::move(alarm));
+  PEERGRID_RETURN_IF_ERROR(computed.status());
+  v1::IntervalSettled settled = *std::move(computed);
   settled.set_clearing_index(clearing_index);
   v1::LedgerEntry entry;
   entry.set_recorded_at_unix_ms(NowMs());
@@ -200,40 +365,63 @@ absl::Status ExchangeImpl::CorrectLateReads(int64_t now_s) {
       candidates.push_back({start, *record.settlement_index, record.settlement});
     }
   }
+  absl::Status first_error;
   for (const Candidate& c : candidates) {
-    PEERGRID_ASSIGN_OR_RETURN(v1::IntervalSettled fresh,
-                              ComputeSettlement(
-                                  c.interval_start,
-                                  [&] {
-                                    absl::MutexLock lock(&mu_);
-                                    return state_->FindInterval(c.interval_start)->clearing;
-                                  }(),
-                                  c.recorded.tariff()));
-    fresh.set_clearing_index(c.recorded.clearing_index());
-    if (fresh.meter_reads().size() == c.recorded.meter_reads().size()) {
-      bool same = true;
-      for (int i = 0; i < fresh.meter_reads().size() && same; ++i) {
-        same = fresh.meter_reads(i).SerializeAsString() ==
-               c.recorded.meter_reads(i).SerializeAsString();
-      }
-      if (same) continue;
-    }
-    v1::LedgerEntry entry;
-    entry.set_recorded_at_unix_ms(NowMs());
-    v1::SettlementCorrected* correction = entry.mutable_settlement_corrected();
-    correction->set_corrects_index(c.corrects_index);
-    *correction->mutable_settlement() = fresh;
-    PEERGRID_ASSIGN_OR_RETURN(uint64_t index, ledger_->Append(entry.SerializeAsString()));
-    std::function<void(const v1::IntervalSettled&, bool)> on_settled;
+    absl::Status status = CorrectInterval(c.interval_start, c.corrects_index, c.recorded);
     {
       absl::MutexLock lock(&mu_);
-      PEERGRID_RETURN_IF_ERROR(ApplyLocked(index, entry));
-      on_settled = events_.on_settled;
+      RecordOutcomeLocked({Work::kCorrect, c.interval_start}, status, now_s);
     }
-    PEERGRID_RETURN_IF_ERROR(SignCheckpoint());
-    if (on_settled) on_settled(fresh, true);
+    RaisePending();
+    if (!status.ok() && first_error.ok()) first_error = status;
   }
+  return first_error;
+}
+
+absl::Status ExchangeImpl::CorrectInterval(int64_t interval_start, uint64_t corrects_index,
+                                           const v1::IntervalSettled& recorded) {
+  v1::ClearingResult clearing;
+  {
+    absl::MutexLock lock(&mu_);
+    clearing = state_->FindInterval(interval_start)->clearing;
+  }
+  // No alarms here: an unusable read raised one when the interval settled.
+  PEERGRID_ASSIGN_OR_RETURN(
+      v1::IntervalSettled fresh,
+      ComputeSettlement(interval_start, clearing, recorded.tariff(), /*alarms=*/nullptr));
+  fresh.set_clearing_index(recorded.clearing_index());
+  if (fresh.meter_reads().size() == recorded.meter_reads().size()) {
+    bool same = true;
+    for (int i = 0; i < fresh.meter_reads().size() && same; ++i) {
+      same =
+          fresh.meter_reads(i).SerializeAsString() == recorded.meter_reads(i).SerializeAsString();
+    }
+    if (same) return absl::OkStatus();
+  }
+  v1::LedgerEntry entry;
+  entry.set_recorded_at_unix_ms(NowMs());
+  v1::SettlementCorrected* correction = entry.mutable_settlement_corrected();
+  correction->set_corrects_index(corrects_index);
+  *correction->mutable_settlement() = fresh;
+  PEERGRID_ASSIGN_OR_RETURN(uint64_t index, ledger_->Append(entry.SerializeAsString()));
+  std::function<void(const v1::IntervalSettled&, bool)> on_settled;
+  {
+    absl::MutexLock lock(&mu_);
+    PEERGRID_RETURN_IF_ERROR(ApplyLocked(index, entry));
+    on_settled = events_.on_settled;
+  }
+  PEERGRID_RETURN_IF_ERROR(SignCheckpoint());
+  if (on_settled) on_settled(fresh, true);
   return absl::OkStatus();
+}
+
+void ExchangeImpl::RaisePending() {
+  std::vector<v1::Alarm> alarms;
+  {
+    absl::MutexLock lock(&mu_);
+    alarms.swap(pending_alarms_);
+  }
+  for (v1::Alarm& alarm : alarms) Raise(std::move(alarm));
 }
 
 absl::Status ExchangeImpl::SignCheckpoint() {

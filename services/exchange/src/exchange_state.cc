@@ -1,6 +1,8 @@
 #include "exchange_state.h"
 
 #include "absl/strings/str_cat.h"
+#include "peergrid/convert/market_convert.h"
+#include "peergrid/matching/order.h"
 
 namespace peergrid::exchange {
 namespace {
@@ -11,11 +13,26 @@ absl::Status Broken(uint64_t index, absl::string_view why) {
 
 }  // namespace
 
+std::optional<std::string> BookProblem(const v1::Order& order) {
+  absl::StatusOr<matching::Order> domain = convert::FromProto(order);
+  if (!domain.ok()) return std::string(domain.status().message());
+  const int64_t q = order.quantity_wh(), price = order.limit_price_mcu_per_kwh();
+  if (q < 1 || q > matching::kMaxQuantityWh || price < 0 || price > matching::kMaxPriceMcuPerKwh) {
+    return absl::StrCat("order ", order.order_id(), ": quantity_wh ", q,
+                        " or limit_price_mcu_per_kwh ", price,
+                        " is outside what any book may hold");
+  }
+  return std::nullopt;
+}
+
+void ExchangeState::Skip(uint64_t index) {
+  if (index == size_) ++size_;
+}
+
 absl::Status ExchangeState::Apply(uint64_t index, const v1::LedgerEntry& entry) {
   if (index != size_) {
     return Broken(index, absl::StrCat("applied out of order (expected index ", size_, ")"));
   }
-  if (!first_entry_unix_ms_) first_entry_unix_ms_ = entry.recorded_at_unix_ms();
   absl::Status status;
   switch (entry.kind_case()) {
     case v1::LedgerEntry::kHubRegistered:
@@ -44,11 +61,15 @@ absl::Status ExchangeState::Apply(uint64_t index, const v1::LedgerEntry& entry) 
       break;
     case v1::LedgerEntry::kKeyRotated:
       break;
+    case v1::LedgerEntry::kSigningPolicySet:
+      signatures_required_ = entry.signing_policy_set().require_signed_orders();
+      break;
     case v1::LedgerEntry::KIND_NOT_SET:
       status = absl::InvalidArgumentError("entry has no kind");
       break;
   }
   if (!status.ok()) return Broken(index, status.message());
+  if (!first_entry_unix_ms_) first_entry_unix_ms_ = entry.recorded_at_unix_ms();
   ++size_;
   return absl::OkStatus();
 }
@@ -61,6 +82,7 @@ absl::Status ExchangeState::ApplyOrderAccepted(uint64_t index, const v1::LedgerE
   record.signature = accepted.signature();
   record.key_id = accepted.key_id();
   record.accepted_at_unix_ms = accepted.accepted_at_unix_ms();
+  record.unbookable = BookProblem(record.order);
   const std::string& id = record.order.order_id();
   if (orders_.contains(id)) return absl::AlreadyExistsError(absl::StrCat("order_id ", id));
   intervals_[record.order.interval_start()].order_ids.push_back(id);
@@ -68,7 +90,7 @@ absl::Status ExchangeState::ApplyOrderAccepted(uint64_t index, const v1::LedgerE
   ParticipantInterval& mine =
       by_participant_interval_[{record.order.participant_id(), record.order.interval_start()}];
   mine.order_ids.push_back(id);
-  mine.open.Add(record.order);
+  if (!record.unbookable) mine.open.Add(record.order);
   orders_.emplace(id, std::move(record));
   return absl::OkStatus();
 }
@@ -84,7 +106,7 @@ absl::Status ExchangeState::ApplyOrderCancelled(uint64_t index, const v1::OrderC
   }
   it->second.cancel_index = index;
   const v1::Order& order = it->second.order;
-  if (!it->second.cleared) {
+  if (!it->second.cleared && !it->second.unbookable) {
     by_participant_interval_.at({order.participant_id(), order.interval_start()})
         .open.Remove(order);
   }
@@ -93,10 +115,17 @@ absl::Status ExchangeState::ApplyOrderCancelled(uint64_t index, const v1::OrderC
 
 absl::Status ExchangeState::ApplyCleared(uint64_t index, const v1::IntervalCleared& cleared) {
   const int64_t start = cleared.result().interval_start();
-  IntervalRecord& interval = intervals_[start];
-  if (interval.clearing_index) {
+  if (const IntervalRecord* done = FindInterval(start); done != nullptr && done->clearing_index) {
     return absl::AlreadyExistsError(absl::StrCat("interval ", start, " cleared twice"));
   }
+  for (const v1::Fill& fill : cleared.result().fills()) {  // check before changing anything
+    for (const std::string* id : {&fill.buy_order_id(), &fill.sell_order_id()}) {
+      if (!orders_.contains(*id)) {
+        return absl::NotFoundError(absl::StrCat("fill of unknown order ", *id));
+      }
+    }
+  }
+  IntervalRecord& interval = intervals_[start];
   interval.clearing_index = index;
   interval.clearing = cleared.result();
   interval.order_count = cleared.order_count();
@@ -108,10 +137,7 @@ absl::Status ExchangeState::ApplyCleared(uint64_t index, const v1::IntervalClear
   }
   for (const v1::Fill& fill : cleared.result().fills()) {
     for (const std::string* id : {&fill.buy_order_id(), &fill.sell_order_id()}) {
-      auto it = orders_.find(*id);
-      if (it == orders_.end())
-        return absl::NotFoundError(absl::StrCat("fill of unknown order ", *id));
-      it->second.filled_wh += fill.quantity_wh();
+      orders_.at(*id).filled_wh += fill.quantity_wh();
     }
   }
   if (!last_cleared_ || start > *last_cleared_) last_cleared_ = start;
@@ -120,6 +146,11 @@ absl::Status ExchangeState::ApplyCleared(uint64_t index, const v1::IntervalClear
 
 absl::Status ExchangeState::ApplySettled(uint64_t index, const v1::IntervalSettled& settled,
                                          bool correction) {
+  const IntervalRecord* existing = FindInterval(settled.interval_start());
+  if (existing == nullptr || !existing->clearing_index) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("settlement of uncleared interval ", settled.interval_start()));
+  }
   IntervalRecord& interval = intervals_[settled.interval_start()];
   if (!correction && interval.settlement_index) {
     return absl::AlreadyExistsError(

@@ -30,7 +30,15 @@ struct OrderRecord {
   std::optional<uint64_t> cancel_index;
   int64_t filled_wh = 0;
   bool cleared = false;
+  // Why no book may hold it (BookProblem), if so: such an order, recorded
+  // before input bounds existed, is left out of open positions and clearing.
+  std::optional<std::string> unbookable;
 };
+
+// Returns why no interval's book may hold `order` (it does not convert, or
+// its quantity or limit price is outside what matching::Clear accepts), or
+// nullopt. The audit leaves the same orders out of its re-run of the clearing.
+std::optional<std::string> BookProblem(const v1::Order& order);
 
 // One delivery interval's book, clearing and settlement.
 struct IntervalRecord {
@@ -49,13 +57,19 @@ class ExchangeState {
   // Applies the entry at `index`. Returns DataLoss naming the index when the
   // entry contradicts the state (e.g. a cancel of an unknown order): a ledger
   // the exchange wrote never does.
+  // On error nothing changed.
   absl::Status Apply(uint64_t index, const v1::LedgerEntry& entry);
+  // Counts the entry at `index` as applied without applying it: the replay's
+  // way past one stored entry it cannot apply (DESIGN.md §9).
+  void Skip(uint64_t index);
 
   const InMemoryHubDirectory& directory() const { return directory_; }
   const std::optional<v1::Tariff>& tariff() const { return tariff_; }
   // The exchange-clock time of the first entry (Unix ms), if any.
   std::optional<int64_t> first_entry_unix_ms() const { return first_entry_unix_ms_; }
   uint64_t size() const { return size_; }
+  // The signing policy in force (the latest SigningPolicySet; false before any).
+  bool signatures_required() const { return signatures_required_; }
 
   const OrderRecord* FindOrder(const std::string& order_id) const;
   const IntervalRecord* FindInterval(int64_t interval_start) const;
@@ -95,6 +109,7 @@ class ExchangeState {
   std::map<std::pair<std::string, int64_t>, ParticipantInterval> by_participant_interval_;
   std::optional<int64_t> last_cleared_;
   std::optional<int64_t> last_settled_;
+  bool signatures_required_ = false;
 };
 
 }  // namespace peergrid::exchange

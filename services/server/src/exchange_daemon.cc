@@ -12,6 +12,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -133,7 +134,20 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
     metrics.CheckpointSigned(checkpoint.checkpoint.tree_size);
     checkpoints.Publish(CheckpointToProto(checkpoint));
   };
+  // Market alarms go to the operators' WatchAlarms stream and the metrics
+  // (the exchange logs them); the replay's alarms were raised before this.
+  runtime::Broadcaster<v1::AlarmEvent>& alarm_events = telemetry_store->monitor().events();
+  auto publish_alarm = [&metrics, &alarm_events](const v1::Alarm& alarm) {
+    metrics.MarketAlarm(alarm.kind());
+    v1::AlarmEvent event;
+    *event.mutable_alarm() = alarm;
+    event.set_transition(v1::RAISED);
+    event.set_at_unix_ms(alarm.raised_at_unix_ms());
+    alarm_events.Publish(event);
+  };
+  events.on_alarm = publish_alarm;
   exchange->SetEvents(events);
+  for (const v1::Alarm& alarm : exchange->RecentAlarms()) publish_alarm(alarm);
 
   LatencyObserver observe = [&](const std::string& method, double seconds) {
     metrics.ObserveRequest(method, seconds);
@@ -189,9 +203,35 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
     });
   }
 
-  // Catch up on clearings and settlements that fell due while down, then serve.
-  PEERGRID_ASSIGN_OR_RETURN(int caught_up, exchange->RunDue());
-  health->SetServingStatus(true);
+  // Health follows the scheduler: NOT_SERVING (with the reason logged, in
+  // peergrid_scheduler_stuck and in GetZone's scheduler_problem) while due
+  // work keeps failing, SERVING again once it recovers; never SERVING again
+  // once draining.
+  absl::Mutex health_mu;
+  bool draining = false, stuck_reported = false;
+  auto update_health = [&] {
+    const exchange::SchedulerHealth now = exchange->GetSchedulerHealth();
+    absl::MutexLock lock(&health_mu);
+    if (draining) return;
+    metrics.SchedulerStuck(now.stuck);
+    if (now.stuck && !stuck_reported) {
+      runtime::LogJson("error", "scheduler stuck: NOT_SERVING",
+                       {{"reason", now.reason}, {"failing", now.failing}});
+    } else if (!now.stuck && stuck_reported) {
+      runtime::LogJson("info", "scheduler recovered: SERVING");
+    }
+    stuck_reported = now.stuck;
+    health->SetServingStatus(!now.stuck);
+  };
+  // Catch up on clearings and settlements that fell due while down, then
+  // serve. A failure does not stop the start: the scheduler retries it.
+  absl::StatusOr<int> catch_up = exchange->RunDue();
+  if (!catch_up.ok()) {
+    runtime::LogJson("error", "catching up failed (retried)",
+                     {{"error", std::string(catch_up.status().message())}});
+  }
+  const int caught_up = catch_up.value_or(0);
+  update_health();
   const std::string bound =
       absl::StrCat(flags.listen.substr(0, flags.listen.rfind(':')), ":", port);
   runtime::LogJson("info", "serving",
@@ -215,6 +255,7 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
         runtime::LogJson("error", "scheduled work failed",
                          {{"error", std::string(ran.status().message())}});
       }
+      update_health();
       absl::Duration wait = absl::Milliseconds(200);
       if (std::optional<int64_t> due = exchange->NextDueUnixSeconds()) {
         wait = std::min(wait, clock->ToReal(absl::FromUnixSeconds(*due) - clock->Now()));
@@ -235,7 +276,11 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   runtime::LogJson("info", "draining", {{"signal", signal_number}});
-  health->SetServingStatus(false);
+  {
+    absl::MutexLock lock(&health_mu);
+    draining = true;
+    health->SetServingStatus(false);
+  }
   trades.Close();
   checkpoints.Close();
   grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));

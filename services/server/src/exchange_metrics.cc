@@ -144,6 +144,17 @@ struct ExchangeMetrics::Impl {
                                      .Help("Settlements and corrections recorded")
                                      .Register(*registry)
                                      .Add({});
+  prometheus::Gauge& scheduler_stuck =
+      prometheus::BuildGauge()
+          .Name("peergrid_scheduler_stuck")
+          .Help("1 while a due clearing or settlement keeps failing (health NOT_SERVING)")
+          .Register(*registry)
+          .Add({});
+  prometheus::Family<prometheus::Counter>& market_alarms =
+      prometheus::BuildCounter()
+          .Name("peergrid_market_alarms_total")
+          .Help("Market alarms raised by the exchange, by kind")
+          .Register(*registry);
   prometheus::Family<prometheus::Histogram>& latency =
       prometheus::BuildHistogram()
           .Name("peergrid_request_duration_seconds")
@@ -182,6 +193,13 @@ void ExchangeMetrics::IntervalCleared(const v1::TradeEvent& event) {
 }
 
 void ExchangeMetrics::IntervalSettled() { impl_->settled.Increment(); }
+
+void ExchangeMetrics::SchedulerStuck(bool stuck) { impl_->scheduler_stuck.Set(stuck ? 1 : 0); }
+
+void ExchangeMetrics::MarketAlarm(v1::AlarmKind kind) {
+  // Family::Add returns the existing counter for known labels (thread-safe).
+  impl_->market_alarms.Add({{"kind", v1::AlarmKind_Name(kind)}}).Increment();
+}
 
 void ExchangeMetrics::CheckpointSigned(uint64_t tree_size) {
   absl::MutexLock lock(&impl_->checkpoint_mu);

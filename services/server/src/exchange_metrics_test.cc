@@ -119,6 +119,22 @@ TEST_F(ExchangeMetricsTest, CountsAcceptedOrdersBySide) {
   EXPECT_THAT(Sample(text, "peergrid_orders_total{side=\"sell\"}"), Optional(1.0));
 }
 
+TEST_F(ExchangeMetricsTest, SchedulerStuckAndMarketAlarmsAreExported) {
+  EXPECT_THAT(Sample(Render(), "peergrid_scheduler_stuck"), Optional(0.0));
+  metrics_->SchedulerStuck(true);
+  metrics_->MarketAlarm(v1::METER_READ_UNUSABLE);
+  metrics_->MarketAlarm(v1::METER_READ_UNUSABLE);
+  metrics_->MarketAlarm(v1::LEDGER_ENTRY_SKIPPED);
+  std::string text = Render();
+  EXPECT_THAT(Sample(text, "peergrid_scheduler_stuck"), Optional(1.0));
+  EXPECT_THAT(Sample(text, "peergrid_market_alarms_total{kind=\"METER_READ_UNUSABLE\"}"),
+              Optional(2.0));
+  EXPECT_THAT(Sample(text, "peergrid_market_alarms_total{kind=\"LEDGER_ENTRY_SKIPPED\"}"),
+              Optional(1.0));
+  metrics_->SchedulerStuck(false);
+  EXPECT_THAT(Sample(Render(), "peergrid_scheduler_stuck"), Optional(0.0));
+}
+
 TEST_F(ExchangeMetricsTest, ClearedIntervalsAddTheirFillsAndVolume) {
   v1::TradeEvent traded;
   traded.set_interval_start(1'782'000'900);

@@ -50,6 +50,17 @@ struct MeterRead {
   friend bool operator==(const MeterRead&, const MeterRead&) = default;
 };
 
+// The largest import or export one interval read may hold, Wh (1 GWh): far
+// above any meter's max power × interval, and small enough that a read times
+// any price (≤ kMaxPriceMcuPerKwh) fits in int64 with room for the fills.
+inline constexpr int64_t kMaxReadWh = kMaxQuantityWh;
+
+// Returns OK when settlement can use `read`: import and export within
+// [0, kMaxReadWh]. Otherwise InvalidArgument naming the participant and the
+// field. The exchange settles a participant whose read fails it as ESTIMATED
+// (the read recorded as BAD, 0/0) and raises an alarm.
+absl::Status CheckReadUsable(const MeterRead& read);
+
 // One participant's bill for one interval; amounts in µcu, positive = pays.
 struct Bill {
   ParticipantId participant_id;
@@ -95,7 +106,8 @@ struct SettlementInput {
 // another interval or inconsistent with itself (a price without fills or
 // fills without a price, a fill at another price, quantity < 1, an amount ≠
 // quantity × price, volume ≠ Σ quantities), an invalid participant id, two
-// reads for one participant, and negative import or export. Overflow →
+// reads for one participant, and import or export outside [0, kMaxReadWh]
+// (CheckReadUsable). Overflow →
 // OutOfRange.
 absl::StatusOr<SettlementResult> Settle(int64_t interval_start, const Tariff& tariff,
                                         const ClearingResult& clearing,

@@ -35,6 +35,7 @@
 #include "peergrid/v1/admin.pb.h"
 #include "peergrid/v1/ledger.pb.h"
 #include "peergrid/v1/market.pb.h"
+#include "peergrid/v1/operator.pb.h"
 
 namespace peergrid::exchange {
 
@@ -43,7 +44,9 @@ struct ExchangeOptions {
   // The ledger's checkpoint origin, e.g. "peergrid/jeju-1".
   std::string log_origin = "peergrid/jeju-1";
   MarketTiming timing;
-  // Reject orders without a valid signature for participants with a key.
+  // Reject orders and cancels without a valid signature for participants
+  // with a key. The zone's policy is ledgered: Open appends a
+  // SigningPolicySet entry when this differs from the policy in force.
   bool require_signed_orders = false;
 };
 
@@ -53,12 +56,30 @@ struct ExchangeEvents {
   std::function<void(const v1::IntervalSettled&, bool correction)> on_settled;
   std::function<void(const v1::Order&)> on_order;
   std::function<void(const ledger::SignedCheckpoint&)> on_checkpoint;
+  // A market alarm (METER_READ_UNUSABLE, ORDER_UNUSABLE, LEDGER_ENTRY_SKIPPED,
+  // SCHEDULED_WORK_FAILING). Alarms raised before SetEvents (while Open
+  // replays the ledger) are in RecentAlarms().
+  std::function<void(const v1::Alarm&)> on_alarm;
+};
+
+// Whether scheduled clearing and settlement keep up (DESIGN.md §9).
+struct SchedulerHealth {
+  // Some due clearing, settlement or correction failed and has not yet
+  // succeeded on a retry.
+  bool stuck = false;
+  // When stuck: the oldest failing work, how often and since when it failed,
+  // and its last error.
+  std::string reason;
+  int failing = 0;  // work items failing now
 };
 
 class Exchange {
  public:
-  // Replays `ledger` into memory. Returns DataLoss naming the first entry that
-  // does not parse or contradicts the ones before it.
+  // Replays `ledger` into memory. An entry that does not parse or contradicts
+  // the ones before it is logged, raises LEDGER_ENTRY_SKIPPED and is skipped
+  // (GetZone().skipped_ledger_indices): one stored record never stops the
+  // exchange, and the audit still sees the ledger as it is. Errors: the
+  // ledger cannot be read, or an invalid options.timing.
   static absl::StatusOr<std::unique_ptr<Exchange>> Open(ledger::Ledger* ledger,
                                                         const MarketTelemetry* telemetry,
                                                         const Clock* clock,
@@ -98,7 +119,19 @@ class Exchange {
 
   // Runs every clearing and settlement due at the clock's now, in due order,
   // each exactly once, and corrections for late reads. Returns how many ran.
+  // A failing item does not stop the others: it is retried with backoff (1 s,
+  // 2 s, … at most 60 s of exchange clock) on later calls, and meanwhile the
+  // scheduler is stuck (GetSchedulerHealth). Returns the first failure of this
+  // call, after running everything else that was due.
+  // Settlement never fails because of one participant's read: a read that is
+  // unusable (an unknown quality, import or export outside [0,
+  // matching::kMaxReadWh]) is recorded as BAD 0/0, the participant settles
+  // ESTIMATED, and METER_READ_UNUSABLE is raised. An order no book may hold
+  // (BookProblem) is left out of its clearing with ORDER_UNUSABLE.
   virtual absl::StatusOr<int> RunDue() = 0;
+  virtual SchedulerHealth GetSchedulerHealth() const = 0;
+  // Returns the latest market alarms (at most 100), oldest first.
+  virtual std::vector<v1::Alarm> RecentAlarms() const = 0;
   // Signs a checkpoint if the ledger grew since the last one (never per entry:
   // after each clearing and settlement, and periodically from the daemon).
   virtual absl::Status SignCheckpoint() = 0;

@@ -5,6 +5,8 @@
 //   peergrid_trades_total                  fills
 //   peergrid_traded_energy_wh_total        cleared volume, Wh
 //   peergrid_intervals_cleared_total, peergrid_intervals_settled_total
+//   peergrid_scheduler_stuck               1 while due clearing/settlement keeps failing
+//   peergrid_market_alarms_total{kind}     METER_READ_UNUSABLE, ORDER_UNUSABLE, …
 //   peergrid_ledger_size                   entries
 //   peergrid_checkpoint_age_seconds        wall seconds since the last checkpoint
 //   peergrid_checkpoint_tree_size          entries covered by it
@@ -28,6 +30,7 @@
 #include "peergrid/exchange/market_telemetry.h"
 #include "peergrid/ledger/ledger.h"
 #include "peergrid/v1/market.pb.h"
+#include "peergrid/v1/operator.pb.h"
 
 namespace prometheus {
 class Collectable;
@@ -47,6 +50,8 @@ class ExchangeMetrics {
   void IntervalCleared(const v1::TradeEvent& event);
   void IntervalSettled();
   void CheckpointSigned(uint64_t tree_size);
+  void SchedulerStuck(bool stuck);
+  void MarketAlarm(v1::AlarmKind kind);
   void ObserveRequest(const std::string& method, double seconds);
 
   // Returns the Prometheus text exposition of every metric (what /metrics serves).

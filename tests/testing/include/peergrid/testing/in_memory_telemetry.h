@@ -28,6 +28,7 @@ class InMemoryTelemetry final : public exchange::MarketTelemetry {
   absl::StatusOr<std::map<std::string, v1::IntervalRead>> IntervalReads(
       int64_t start) const override {
     absl::MutexLock lock(&mu_);
+    if (auto failing = failing_.find(start); failing != failing_.end()) return failing->second;
     auto it = reads_.find(start);
     return it == reads_.end() ? std::map<std::string, v1::IntervalRead>() : it->second;
   }
@@ -52,8 +53,25 @@ class InMemoryTelemetry final : public exchange::MarketTelemetry {
     reads_[start][participant] = read;
   }
 
+  // Stores `read` as it is, however unusable (a forged report's read, planted
+  // as it would have landed before input bounds existed).
+  void PlantRead(int64_t start, const std::string& participant, v1::IntervalRead read) {
+    absl::MutexLock lock(&mu_);
+    reads_[start][participant] = std::move(read);
+  }
+  // Makes IntervalReads(start) fail with `status` (OK: succeed again).
+  void FailReads(int64_t start, absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    if (status.ok()) {
+      failing_.erase(start);
+    } else {
+      failing_[start] = std::move(status);
+    }
+  }
+
  private:
   mutable absl::Mutex mu_;
+  std::map<int64_t, absl::Status> failing_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, exchange::HubLatest> latest_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, std::map<std::string, v1::IntervalRead>> reads_ ABSL_GUARDED_BY(mu_);
 };
