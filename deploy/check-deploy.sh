@@ -19,7 +19,7 @@ promtool check rules deploy/prometheus/peergrid-alerts.yml >/dev/null
 # The scrape config names files that exist only on a deployed host: check a
 # copy whose paths point at stand-ins.
 touch "$tmp/ca.pem" "$tmp/token"
-sed -e "s#/etc/peergrid/tls/zone-ca.pem#$tmp/ca.pem#" \
+sed -e "s#/etc/peergrid/tls/ca.pem#$tmp/ca.pem#" \
     -e "s#/etc/prometheus/peergrid-metrics.token#$tmp/token#" \
     -e "s#/usr/share/peergrid/prometheus/#$PWD/deploy/prometheus/#" \
     deploy/prometheus/prometheus.yml > "$tmp/prometheus.yml"

@@ -162,7 +162,7 @@ TEST_F(MetricsTlsTest, PrometheusScrapesWithTheShippedConfig) {
       ReadFile(std::string(PEERGRID_SOURCE_DIR) + "/deploy/prometheus/prometheus.yml");
   ASSERT_THAT(config, HasSubstr("credentials_file: /etc/prometheus/peergrid-metrics.token"));
   config = absl::StrReplaceAll(
-      config, {{"/etc/peergrid/tls/zone-ca.pem", Path("ca.pem")},
+      config, {{"/etc/peergrid/tls/ca.pem", Path("ca.pem")},
                {"/etc/prometheus/peergrid-metrics.token", Path("token")},
                {"/usr/share/peergrid/prometheus/",
                 std::string(PEERGRID_SOURCE_DIR) + "/deploy/prometheus/"},
