@@ -35,6 +35,7 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
 
   ledger::LedgerOptions ledger_options;
   ledger_options.origin = flags.origin;
+  ledger_options.max_entry_bytes = flags.max_entry_bytes;
   PEERGRID_ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger,
                             ledger::Ledger::Open(flags.data_dir + "/ledger", ledger_options));
   runtime::LogJson("info", "ledger verified", {{"size", ledger->Size()}});
@@ -86,7 +87,13 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
   LatencyObserver observe = [&](const std::string& method, double seconds) {
     metrics.ObserveRequest(method, seconds);
   };
-  MarketServiceImpl market(exchange.get(), &trades, observe);
+  // Rates are in real seconds, whatever the market clock.
+  RealClock real_clock;
+  runtime::OrderRateLimiter order_limiter(
+      &real_clock, {.per_second = flags.max_orders_per_s, .burst = flags.order_burst});
+  runtime::StreamLimiter stream_limiter(flags.max_streams_per_identity);
+  MarketServiceImpl market(exchange.get(), &trades, observe,
+                           {.orders = &order_limiter, .streams = &stream_limiter});
   AdminServiceImpl admin(exchange.get(), observe);
   AuditServiceImpl audit(ledger.get(), exchange.get(), &checkpoints, flags.origin, observe);
   HubServiceImpl hub(telemetry_store.get(), &exchange->directory(), clock.get());
@@ -98,6 +105,7 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
   int port = 0;
   builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(flags.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, flags.max_concurrent_streams);
   for (grpc::Service* service :
        std::initializer_list<grpc::Service*>{&market, &admin, &audit, &hub, &operator_service}) {
     builder.RegisterService(service);

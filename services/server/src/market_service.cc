@@ -7,10 +7,15 @@
 
 namespace peergrid::server {
 
+std::string LimitIdentity(const grpc::ServerContextBase& /*context*/,
+                          const std::string& participant_id) {
+  return participant_id;
+}
+
 MarketServiceImpl::MarketServiceImpl(exchange::Exchange* exchange,
                                      runtime::Broadcaster<v1::TradeEvent>* trades,
-                                     LatencyObserver observe)
-    : exchange_(exchange), trades_(trades), observe_(std::move(observe)) {}
+                                     LatencyObserver observe, MarketLimits limits)
+    : exchange_(exchange), trades_(trades), observe_(std::move(observe)), limits_(limits) {}
 
 grpc::ServerUnaryReactor* MarketServiceImpl::SubmitOrder(grpc::CallbackServerContext* context,
                                                          const v1::SubmitOrderRequest* request,
@@ -18,6 +23,14 @@ grpc::ServerUnaryReactor* MarketServiceImpl::SubmitOrder(grpc::CallbackServerCon
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // Request and response live until Finish; the timer until the answer.
   auto timer = std::make_shared<RpcTimer>(observe_, "SubmitOrder");
+  if (limits_.orders != nullptr) {
+    absl::Status allowed =
+        limits_.orders->Acquire(LimitIdentity(*context, request->order().participant_id()));
+    if (!allowed.ok()) {
+      reactor->Finish(rpc::ToGrpcStatus(allowed));
+      return reactor;
+    }
+  }
   exchange_->SubmitOrderAsync(
       *request, [reactor, response, timer](absl::StatusOr<v1::SubmitOrderResponse> result) {
         reactor->Finish(Respond(std::move(result), response));
@@ -25,10 +38,15 @@ grpc::ServerUnaryReactor* MarketServiceImpl::SubmitOrder(grpc::CallbackServerCon
   return reactor;
 }
 
-grpc::Status MarketServiceImpl::CancelOrder(grpc::ServerContext*,
+grpc::Status MarketServiceImpl::CancelOrder(grpc::ServerContext* context,
                                             const v1::CancelOrderRequest* request,
                                             v1::CancelOrderResponse* response) {
   RpcTimer timer(observe_, "CancelOrder");
+  if (limits_.orders != nullptr) {
+    absl::Status allowed =
+        limits_.orders->Acquire(LimitIdentity(*context, request->participant_id()));
+    if (!allowed.ok()) return rpc::ToGrpcStatus(allowed);
+  }
   return Respond(exchange_->CancelOrder(*request), response);
 }
 
@@ -62,6 +80,15 @@ grpc::Status MarketServiceImpl::WatchTrades(grpc::ServerContext* context,
                                             const v1::WatchTradesRequest* request,
                                             grpc::ServerWriter<v1::TradeEvent>* writer) {
   const std::string& who = request->participant_id();
+  runtime::StreamSlot slot;
+  if (limits_.streams != nullptr) {
+    absl::StatusOr<runtime::StreamSlot> acquired =
+        limits_.streams->Acquire(LimitIdentity(*context, who));
+    if (!acquired.ok()) return rpc::ToGrpcStatus(acquired.status());
+    slot = *std::move(acquired);
+  }
+  // Tell the client the stream is live before the first event.
+  writer->SendInitialMetadata();
   // Take the cursor before the replay so nothing cleared in between is lost;
   // an interval replayed and then seen live is skipped by its start.
   uint64_t cursor = trades_->Cursor();

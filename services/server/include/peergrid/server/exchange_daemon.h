@@ -31,6 +31,12 @@ struct ExchangeDaemonOptions {
   MarketTiming timing;
   double checkpoint_every_s = 1.0;
   int32_t max_message_bytes = 4 << 20;
+  // Bounded resources (DESIGN.md §9); none is unlimited.
+  int32_t max_concurrent_streams = 100;   // per connection (HTTP/2 streams)
+  int32_t max_streams_per_identity = 16;  // WatchTrades streams of one identity
+  double max_orders_per_s = 20;           // orders and cancels per identity, sustained
+  double order_burst = 40;                // ... and in a burst
+  size_t max_entry_bytes = 1 << 20;       // largest ledger entry appended
   bool require_signed_orders = false;
 };
 

@@ -11,6 +11,7 @@
 #include "peergrid/exchange/exchange.h"
 #include "peergrid/ledger/ledger.h"
 #include "peergrid/runtime/broadcaster.h"
+#include "peergrid/runtime/limiter.h"
 #include "peergrid/v1/admin.grpc.pb.h"
 #include "peergrid/v1/audit.grpc.pb.h"
 #include "peergrid/v1/market.grpc.pb.h"
@@ -20,6 +21,19 @@ namespace peergrid::server {
 // Called with (method name, seconds) after every RPC, for metrics.
 using LatencyObserver = std::function<void(const std::string& method, double seconds)>;
 
+// The per-identity limits (DESIGN.md §9) MarketServiceImpl enforces before
+// anything else; a null limiter is no limit. Borrowed: they outlive the service.
+struct MarketLimits {
+  runtime::OrderRateLimiter* orders = nullptr;  // SubmitOrder and CancelOrder
+  runtime::StreamLimiter* streams = nullptr;    // WatchTrades
+};
+
+// Returns the identity the limits are keyed by: for now the participant id
+// the request names. With mutual TLS this becomes the caller's certificate
+// identity from `context` — the one place to switch.
+std::string LimitIdentity(const grpc::ServerContextBase& context,
+                          const std::string& participant_id);
+
 // SubmitOrder uses gRPC's callback API: no server thread waits while an order
 // becomes durable (the exchange's intake thread finishes the call), so 64 or
 // 6,400 orders in flight cost no more threads than one. The other methods are
@@ -28,7 +42,7 @@ class MarketServiceImpl final
     : public v1::MarketService::WithCallbackMethod_SubmitOrder<v1::MarketService::Service> {
  public:
   MarketServiceImpl(exchange::Exchange* exchange, runtime::Broadcaster<v1::TradeEvent>* trades,
-                    LatencyObserver observe);
+                    LatencyObserver observe, MarketLimits limits = {});
 
   grpc::ServerUnaryReactor* SubmitOrder(grpc::CallbackServerContext* context,
                                         const v1::SubmitOrderRequest* request,
@@ -51,6 +65,7 @@ class MarketServiceImpl final
   exchange::Exchange* const exchange_;
   runtime::Broadcaster<v1::TradeEvent>* const trades_;
   const LatencyObserver observe_;
+  const MarketLimits limits_;
 };
 
 class AdminServiceImpl final : public v1::AdminService::Service {
