@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  build-essential cmake ninja-build ccache pkg-config git clang-14 libclang-rt-14-dev clang-format
+  build-essential cmake ninja-build ccache pkg-config git clang-14 libclang-rt-14-dev libfuzzer-14-dev clang-format
   # libraries
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libssl-dev openssl libabsl-dev

@@ -32,10 +32,10 @@ absl::StatusOr<uint64_t> LedgerImpl::AppendBatch(std::vector<std::string> entrie
   w.entries = &entries;
   w.leaves.reserve(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) {
-    if (entries[i].size() > kMaxEntryBytes) {
+    if (entries[i].size() > options_.max_entry_bytes) {
       return absl::InvalidArgumentError(absl::StrCat("entries[", i, "] has ", entries[i].size(),
-                                                     " bytes, over the ", kMaxEntryBytes,
-                                                     "-byte limit"));
+                                                     " bytes, over the ", options_.max_entry_bytes,
+                                                     "-byte entry limit"));
     }
     // Hash here, in the caller's thread: the leader then only hashes nodes.
     w.leaves.push_back(LeafHash(entries[i]));

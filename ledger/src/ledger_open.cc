@@ -26,6 +26,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   if (options.max_batch_entries == 0 || options.max_batch_bytes == 0) {
     return absl::InvalidArgumentError("max_batch_entries and max_batch_bytes must be positive");
   }
+  if (options.max_entry_bytes == 0 || options.max_entry_bytes > kMaxEntryBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("max_entry_bytes ", options.max_entry_bytes,
+                                                   " is not in [1, ", kMaxEntryBytes, "]"));
+  }
   auto ledger = std::make_unique<LedgerImpl>(dir, options);
   PEERGRID_RETURN_IF_ERROR(ledger->Init());
   return ledger;

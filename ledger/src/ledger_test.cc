@@ -80,6 +80,33 @@ TEST(LedgerTest, RequiresOriginToCreate) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("origin")));
 }
 
+TEST(LedgerTest, RefusesAnOversizeEntryAndWritesNothingOfItsCall) {
+  std::string dir = peergrid::testing::FreshTempDir("ledger_entry_size");
+  LedgerOptions options = Options();
+  options.max_entry_bytes = 100;
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(dir, options));
+  ASSERT_THAT(ledger->Append(std::string(100, 'a')), IsOkAndHolds(0u));
+  EXPECT_THAT(ledger->Append(std::string(101, 'b')),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("entries[0] has 101 bytes, over the 100-byte entry limit")));
+  // One over-size entry in a batch refuses the whole batch.
+  EXPECT_THAT(ledger->AppendBatch({"ok", std::string(4096, 'c')}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("entries[1] has 4096")));
+  EXPECT_EQ(ledger->Size(), 1u);
+  ASSERT_THAT(ledger->Append("next"), IsOkAndHolds(1u));
+  EXPECT_THAT(ledger->GetEntries(0, 2),
+              IsOkAndHolds(std::vector<std::string>{std::string(100, 'a'), "next"}));
+  ledger.reset();
+  // Reopened, the log holds exactly what was accepted.
+  ASSERT_OK_AND_ASSIGN(ledger, Ledger::Open(dir, options));
+  EXPECT_EQ(ledger->Size(), 2u);
+  // A limit past the export's bound (or zero) is refused at Open.
+  options.max_entry_bytes = size_t{kMaxEntryBytes} + 1;
+  ledger.reset();
+  EXPECT_THAT(Ledger::Open(dir, options).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max_entry_bytes")));
+}
+
 TEST(LedgerTest, AppendReadAndProve) {
   std::string dir = peergrid::testing::FreshTempDir("ledger_append");
   ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(dir, Options()));

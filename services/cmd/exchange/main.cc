@@ -43,6 +43,17 @@ ABSL_FLAG(int32_t, max_message_bytes, 4 << 20, "largest gRPC message accepted, b
 ABSL_FLAG(int64_t, hub_stream_max_queued, 64,
           "reports read from one hub stream and not yet stored; beyond it the exchange stops "
           "reading that stream (backpressure)");
+ABSL_FLAG(int32_t, max_concurrent_streams, 100,
+          "most concurrent gRPC streams (calls) on one connection; more wait for a free one");
+ABSL_FLAG(int32_t, max_streams_per_identity, 16,
+          "most concurrent WatchTrades streams of one identity (RESOURCE_EXHAUSTED beyond)");
+ABSL_FLAG(double, max_orders_per_s, 20,
+          "orders and cancels one identity may send per second, sustained (RESOURCE_EXHAUSTED "
+          "beyond)");
+ABSL_FLAG(double, order_burst, 40, "orders and cancels one identity may send at once");
+ABSL_FLAG(int64_t, max_entry_bytes, 1 << 20,
+          "largest ledger entry the exchange appends, bytes (at most 64 MiB); a request whose "
+          "entry is larger is refused");
 ABSL_FLAG(bool, require_signed_orders, false,
           "reject unsigned orders from participants with a registered key");
 ABSL_FLAG(std::string, metrics_token_file, "",
@@ -114,6 +125,22 @@ int main(int argc, char** argv) {
   flags.tls.key_file = absl::GetFlag(FLAGS_tls_key);
   flags.tls.client_ca_file = absl::GetFlag(FLAGS_client_ca);
   flags.tls.insecure = absl::GetFlag(FLAGS_insecure);
+  flags.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  flags.max_streams_per_identity = absl::GetFlag(FLAGS_max_streams_per_identity);
+  flags.max_orders_per_s = absl::GetFlag(FLAGS_max_orders_per_s);
+  flags.order_burst = absl::GetFlag(FLAGS_order_burst);
+  const int64_t max_entry_bytes = absl::GetFlag(FLAGS_max_entry_bytes);
+  if (flags.max_concurrent_streams < 1 || flags.max_streams_per_identity < 1 ||
+      !(flags.max_orders_per_s > 0) || !(flags.order_burst >= 1) || max_entry_bytes < 1 ||
+      max_entry_bytes > int64_t{64} << 20) {
+    peergrid::runtime::LogJson(
+        "error", "bad flag",
+        {{"error",
+          "--max-concurrent-streams and --max-streams-per-identity must be >= 1, "
+          "--max-orders-per-s > 0, --order-burst >= 1, --max-entry-bytes in [1, 64 MiB]"}});
+    return 2;
+  }
+  flags.max_entry_bytes = static_cast<size_t>(max_entry_bytes);
   absl::Status status = peergrid::server::RunExchangeDaemon(flags, *std::move(clock), signals);
   if (!status.ok()) {
     peergrid::runtime::LogJson("error", "exchange failed",

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "peergrid/common/status.h"
+#include "peergrid/runtime/toml_flags.h"
 // toml++ header-only, without exceptions: parse errors come back as values.
 #define TOML_HEADER_ONLY 1
 #define TOML_EXCEPTIONS 0
@@ -84,6 +85,7 @@ absl::StatusOr<hub::Chemistry> ParseChemistry(const std::string& s, const std::s
 }  // namespace
 
 absl::StatusOr<HubNodeConfig> ParseHubConfig(absl::string_view text, const std::string& origin) {
+  PEERGRID_RETURN_IF_ERROR(runtime::CheckTomlText(text, origin));
   toml::parse_result parsed = toml::parse(std::string_view(text.data(), text.size()), origin);
   if (!parsed) {
     std::ostringstream where;

@@ -305,6 +305,27 @@ TEST(HubConfigTest, ATomlSyntaxErrorNamesTheFileAndLine) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(path + ":line 2")));
 }
 
+// Found by tests/fuzz/hub_config_fuzz.cc: a NUL inside a table header made
+// Debian's toml++ abort on an assertion instead of returning an error.
+TEST(HubConfigTest, AControlCharacterIsRefusedNamingTheFileAndOffset) {
+  const std::string crash("hub_id = \"h\"\nzon_eid = \"z\"\n[\0002useholds]\ncount = 2\n", 50);
+  EXPECT_THAT(ParseHubConfig(crash, "hub.toml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("hub.toml: control character 0x00 at byte 28")));
+  EXPECT_THAT(ParseHubConfig("hub_id = \"h\x01\"\n", "hub.toml"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("0x01 at byte 11")));
+  // A non-ASCII byte after a key made toml++ reach __builtin_unreachable.
+  EXPECT_THAT(ParseHubConfig("_ \u00b140\u00b0 of south\nbase_w = 250\n", "hub.toml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("hub.toml: non-ASCII byte outside a string or comment 0xc2 at "
+                                 "byte 2")));
+  EXPECT_THAT(ParseHubConfig("# x\n[}ite]\n", "hub.toml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("table header that does not start with a key")));
+  // Tabs and CRLF line ends are TOML.
+  EXPECT_THAT(ParseHubConfig("hub_id\t= \"h\"\r\nzone_id = \"z\"\r\n", "hub.toml"), IsOk());
+}
+
 struct ParseCase {
   const char* toml;
   const char* message;

@@ -88,6 +88,7 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
 
   ledger::LedgerOptions ledger_options;
   ledger_options.origin = flags.origin;
+  ledger_options.max_entry_bytes = flags.max_entry_bytes;
   PEERGRID_ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger,
                             ledger::Ledger::Open(flags.data_dir + "/ledger", ledger_options));
   runtime::LogJson("info", "ledger verified", {{"size", ledger->Size()}});
@@ -160,7 +161,13 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
         return state.order().participant_id();
       },
       flags.tls.insecure);
-  MarketServiceImpl market(exchange.get(), &trades, &authorizer, observe);
+  // Rates are in real seconds, whatever the market clock.
+  RealClock real_clock;
+  runtime::OrderRateLimiter order_limiter(
+      &real_clock, {.per_second = flags.max_orders_per_s, .burst = flags.order_burst});
+  runtime::StreamLimiter stream_limiter(flags.max_streams_per_identity);
+  MarketServiceImpl market(exchange.get(), &trades, &authorizer, observe,
+                           {.orders = &order_limiter, .streams = &stream_limiter});
   AdminServiceImpl admin(exchange.get(), &authorizer, observe);
   AuditServiceImpl audit(ledger.get(), exchange.get(), &checkpoints, flags.origin, &authorizer,
                          observe);
@@ -178,6 +185,7 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
   int port = 0;
   builder.AddListeningPort(flags.listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(flags.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, flags.max_concurrent_streams);
   for (grpc::Service* service :
        std::initializer_list<grpc::Service*>{&market, &admin, &audit, &hub, &operator_service}) {
     builder.RegisterService(service);

@@ -1,29 +1,50 @@
 #include <memory>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "peergrid/rpc/grpc_status.h"
 #include "peergrid/server/exchange_services.h"
 #include "rpc_timer.h"
 
 namespace peergrid::server {
 
+std::string LimitKey(const rpc::PeerIdentity& caller, bool insecure,
+                     const std::string& participant_id) {
+  return insecure ? absl::StrCat("participant/", participant_id) : caller.ToString();
+}
+
 MarketServiceImpl::MarketServiceImpl(exchange::Exchange* exchange,
                                      runtime::Broadcaster<v1::TradeEvent>* trades,
-                                     const Authorizer* authorizer, LatencyObserver observe)
-    : exchange_(exchange), trades_(trades), authorizer_(authorizer), observe_(std::move(observe)) {}
+                                     const Authorizer* authorizer, LatencyObserver observe,
+                                     MarketLimits limits)
+    : exchange_(exchange),
+      trades_(trades),
+      authorizer_(authorizer),
+      observe_(std::move(observe)),
+      limits_(limits) {}
 
 grpc::ServerUnaryReactor* MarketServiceImpl::SubmitOrder(grpc::CallbackServerContext* context,
                                                          const v1::SubmitOrderRequest* request,
                                                          v1::SubmitOrderResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  rpc::PeerIdentity caller;
   if (grpc::Status s = authorizer_->Admit(
-          context, MethodName(v1::MarketService::service_full_name(), "SubmitOrder"), *request);
+          context, MethodName(v1::MarketService::service_full_name(), "SubmitOrder"), *request,
+          &caller);
       !s.ok()) {
     reactor->Finish(s);
     return reactor;
   }
   // Request and response live until Finish; the timer until the answer.
   auto timer = std::make_shared<RpcTimer>(observe_, "SubmitOrder");
+  if (limits_.orders != nullptr) {
+    absl::Status allowed =
+        limits_.orders->Acquire(LimitKey(caller, authorizer_->insecure(), request->order().participant_id()));
+    if (!allowed.ok()) {
+      reactor->Finish(rpc::ToGrpcStatus(allowed));
+      return reactor;
+    }
+  }
   exchange_->SubmitOrderAsync(
       *request, [reactor, response, timer](absl::StatusOr<v1::SubmitOrderResponse> result) {
         reactor->Finish(Respond(std::move(result), response));
@@ -34,12 +55,19 @@ grpc::ServerUnaryReactor* MarketServiceImpl::SubmitOrder(grpc::CallbackServerCon
 grpc::Status MarketServiceImpl::CancelOrder(grpc::ServerContext* context,
                                             const v1::CancelOrderRequest* request,
                                             v1::CancelOrderResponse* response) {
+  rpc::PeerIdentity caller;
   if (grpc::Status s = authorizer_->Admit(
-          context, MethodName(v1::MarketService::service_full_name(), "CancelOrder"), *request);
+          context, MethodName(v1::MarketService::service_full_name(), "CancelOrder"), *request,
+          &caller);
       !s.ok()) {
     return s;
   }
   RpcTimer timer(observe_, "CancelOrder");
+  if (limits_.orders != nullptr) {
+    absl::Status allowed =
+        limits_.orders->Acquire(LimitKey(caller, authorizer_->insecure(), request->participant_id()));
+    if (!allowed.ok()) return rpc::ToGrpcStatus(allowed);
+  }
   return Respond(exchange_->CancelOrder(*request), response);
 }
 
@@ -95,12 +123,23 @@ grpc::Status MarketServiceImpl::GetBill(grpc::ServerContext* context,
 grpc::Status MarketServiceImpl::WatchTrades(grpc::ServerContext* context,
                                             const v1::WatchTradesRequest* request,
                                             grpc::ServerWriter<v1::TradeEvent>* writer) {
+  rpc::PeerIdentity caller;
   if (grpc::Status s = authorizer_->Admit(
-          context, MethodName(v1::MarketService::service_full_name(), "WatchTrades"), *request);
+          context, MethodName(v1::MarketService::service_full_name(), "WatchTrades"), *request,
+          &caller);
       !s.ok()) {
     return s;
   }
   const std::string& who = request->participant_id();
+  runtime::StreamSlot slot;
+  if (limits_.streams != nullptr) {
+    absl::StatusOr<runtime::StreamSlot> acquired =
+        limits_.streams->Acquire(LimitKey(caller, authorizer_->insecure(), who));
+    if (!acquired.ok()) return rpc::ToGrpcStatus(acquired.status());
+    slot = *std::move(acquired);
+  }
+  // Tell the client the stream is live before the first event.
+  writer->SendInitialMetadata();
   // Take the cursor before the replay so nothing cleared in between is lost;
   // an interval replayed and then seen live is skipped by its start.
   uint64_t cursor = trades_->Cursor();

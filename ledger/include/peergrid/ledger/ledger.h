@@ -34,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "peergrid/common/clock.h"
+#include "peergrid/ledger/export_format.h"
 #include "peergrid/ledger/hash.h"
 #include "peergrid/ledger/note.h"
 
@@ -58,6 +59,10 @@ struct LedgerOptions {
   // Group commit: at most this many entries / bytes in one write batch.
   size_t max_batch_entries = 8192;
   size_t max_batch_bytes = size_t{32} << 20;
+  // The largest entry Append/AppendBatch accept, at most kMaxEntryBytes (the
+  // export's bound; also the default). A larger one is InvalidArgument naming
+  // its size and the limit, and nothing of that call is written.
+  size_t max_entry_bytes = kMaxEntryBytes;
   // Called by the group-commit leader before it writes a batch; `queued` is
   // the number of entries in the batch. For tests (e.g. to hold a batch while
   // more appenders queue); must not call back into the ledger.
@@ -96,7 +101,8 @@ class Ledger {
                                                       const LedgerOptions& options);
   virtual ~Ledger() = default;
 
-  // Appends one entry (serialized LedgerEntry bytes, at most 64 MiB); returns
+  // Appends one entry (serialized LedgerEntry bytes, at most
+  // options.max_entry_bytes); returns
   // its index once durable.
   virtual absl::StatusOr<uint64_t> Append(std::string entry) = 0;
   // Appends entries at contiguous indexes; returns the first once durable.

@@ -15,8 +15,19 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace peergrid::runtime {
+
+// Returns InvalidArgument naming `origin` and the byte offset when `text`
+// holds a control character other than tab, LF or CR, a non-ASCII byte
+// outside a string or comment (or right after a line-ending backslash), or a
+// table header that does not start with a key — none of which TOML allows,
+// and on which Debian's toml++ 3.3 fails an assertion (`[}x]`, `[\0x]`) or
+// reaches __builtin_unreachable (its whitespace test on U+00A1…U+03F9)
+// instead of returning an error (found by tests/fuzz/hub_config_fuzz.cc).
+// Every TOML reader calls it before toml::parse.
+absl::Status CheckTomlText(absl::string_view text, absl::string_view origin);
 
 // Applies `path` to the absl flags; `argv` is the original command line, used
 // to tell which flags were set explicitly.

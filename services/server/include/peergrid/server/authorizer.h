@@ -61,6 +61,9 @@ class Authorizer {
                      const google::protobuf::Message& request,
                      rpc::PeerIdentity* caller = nullptr) const;
 
+  // True with --insecure (every caller is admin/insecure).
+  bool insecure() const { return insecure_; }
+
   // Returns the full names of the methods the table has a rule for.
   std::vector<std::string> Methods() const;
 

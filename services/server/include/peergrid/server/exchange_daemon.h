@@ -37,6 +37,12 @@ struct ExchangeDaemonOptions {
   int32_t max_message_bytes = 4 << 20;
   // Reports read from one hub stream but not yet stored (HubServiceOptions).
   int64_t hub_stream_max_queued = 64;
+  // Bounded resources (DESIGN.md §9); none is unlimited.
+  int32_t max_concurrent_streams = 100;   // per connection (HTTP/2 streams)
+  int32_t max_streams_per_identity = 16;  // WatchTrades streams of one identity
+  double max_orders_per_s = 20;           // orders and cancels per identity, sustained
+  double order_burst = 40;                // ... and in a burst
+  size_t max_entry_bytes = 1 << 20;       // largest ledger entry appended
   bool require_signed_orders = false;
   rpc::ServerTlsFlags tls;  // --tls-cert --tls-key --client-ca, or --insecure
 };

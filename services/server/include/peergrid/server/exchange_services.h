@@ -12,6 +12,7 @@
 #include "peergrid/exchange/exchange.h"
 #include "peergrid/ledger/ledger.h"
 #include "peergrid/runtime/broadcaster.h"
+#include "peergrid/runtime/limiter.h"
 #include "peergrid/server/authorizer.h"
 #include "peergrid/v1/admin.grpc.pb.h"
 #include "peergrid/v1/audit.grpc.pb.h"
@@ -22,6 +23,20 @@ namespace peergrid::server {
 // Called with (method name, seconds) after every RPC, for metrics.
 using LatencyObserver = std::function<void(const std::string& method, double seconds)>;
 
+// The per-identity limits (DESIGN.md §9) MarketServiceImpl enforces before
+// anything else; a null limiter is no limit. Borrowed: they outlive the service.
+struct MarketLimits {
+  runtime::OrderRateLimiter* orders = nullptr;  // SubmitOrder and CancelOrder
+  runtime::StreamLimiter* streams = nullptr;    // WatchTrades
+};
+
+// Returns the key the per-identity limits count under: the caller's
+// certificate identity ("household/h1", "hub/hub-1": a hub trading for its
+// households shares one budget), or, with --insecure, where every caller is
+// the same admin, the participant the request names.
+std::string LimitKey(const rpc::PeerIdentity& caller, bool insecure,
+                     const std::string& participant_id);
+
 // SubmitOrder uses gRPC's callback API: no server thread waits while an order
 // becomes durable (the exchange's intake thread finishes the call), so 64 or
 // 6,400 orders in flight cost no more threads than one. The other methods are
@@ -31,7 +46,8 @@ class MarketServiceImpl final
  public:
   // Borrows everything; each handler first asks `authorizer`.
   MarketServiceImpl(exchange::Exchange* exchange, runtime::Broadcaster<v1::TradeEvent>* trades,
-                    const Authorizer* authorizer, LatencyObserver observe);
+                    const Authorizer* authorizer, LatencyObserver observe,
+                    MarketLimits limits = {});
 
   grpc::ServerUnaryReactor* SubmitOrder(grpc::CallbackServerContext* context,
                                         const v1::SubmitOrderRequest* request,
@@ -55,6 +71,7 @@ class MarketServiceImpl final
   runtime::Broadcaster<v1::TradeEvent>* const trades_;
   const Authorizer* const authorizer_;
   const LatencyObserver observe_;
+  const MarketLimits limits_;
 };
 
 class AdminServiceImpl final : public v1::AdminService::Service {
