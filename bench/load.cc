@@ -50,7 +50,8 @@ ABSL_FLAG(std::string, mode, "load", "load | echo (the bare server)");
 ABSL_FLAG(std::string, port_file, "", "echo mode: write the bound port here");
 ABSL_FLAG(std::string, tls_dir, "", "echo mode: serve mutual TLS with the certificates in DIR");
 ABSL_FLAG(bool, tls, true, "also measure order intake over mutual TLS");
-ABSL_FLAG(std::vector<std::string>, exchange_flags, {"--max_orders_per_s=1000000000"},
+ABSL_FLAG(std::vector<std::string>, exchange_flags,
+          std::vector<std::string>({"--max_orders_per_s=1000000000", "--order_burst=1000000"}),
           "extra peergrid-exchange flags (default: lift the per-identity order rate limit, "
           "since one identity sends a quarter of the load)");
 ABSL_FLAG(std::string, exchange, "", "peergrid-exchange binary (default: beside this build)");

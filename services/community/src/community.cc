@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -154,7 +155,12 @@ absl::Status Community::StartExchange() {
                       "--clock=" + ClockSpec(), "--port_file=" + port_file,
                       "--tls_cert=" + options_.dir + "/tls/exchange.pem",
                       "--tls_key=" + options_.dir + "/tls/exchange.key",
-                      "--client_ca=" + options_.dir + "/tls/ca.pem"},
+                      "--client_ca=" + options_.dir + "/tls/ca.pem",
+                      // The per-identity order rate is in real seconds; a hub
+                      // trading for its households at `speed` times real time
+                      // sends `speed` times as many orders per real second.
+                      absl::StrCat("--max_orders_per_s=", 20 * std::max(1.0, options_.speed)),
+                      absl::StrCat("--order_burst=", 40 * std::max(1.0, options_.speed))},
                      options_.dir + "/logs/exchange.log"));
   absl::StatusOr<std::string> port = runtime::WaitForFileLine(port_file, absl::Seconds(60));
   if (!port.ok()) {
