@@ -28,11 +28,13 @@
 
 #include "absl/time/time.h"
 #include "peergrid/common/clock.h"
+#include "peergrid/common/status.h"
 #include "peergrid/convert/signing_text.h"
 #include "peergrid/exchange/exchange.h"
 #include "peergrid/ledger/ledger.h"
 #include "peergrid/ledger/note.h"
 #include "peergrid/runtime/broadcaster.h"
+#include "peergrid/server/authorizer.h"
 #include "peergrid/server/exchange_services.h"
 #include "peergrid/server/operator_service.h"
 #include "peergrid/telemetry/telemetry_store.h"
@@ -149,16 +151,27 @@ class FuzzZone {
     auto opened = exchange::Exchange::Open(ledger_.get(), store_.get(), &clock_, options);
     FuzzCheck(opened.ok(), "exchange open");
     exchange_ = *std::move(opened);
-    audit_ = std::make_unique<server::AuditServiceImpl>(ledger_.get(), exchange_.get(),
-                                                        &checkpoints_, kFuzzOrigin, Ignore());
+    // The handlers ask the authorizer first; an --insecure one lets every
+    // fuzzed request through to the code behind it (its rules have their own
+    // tests: authorizer_test, security_tls_slow_test).
+    authorizer_ = std::make_unique<server::Authorizer>(
+        &exchange_->directory(),
+        [this](const std::string& order_id) -> absl::StatusOr<std::string> {
+          PEERGRID_ASSIGN_OR_RETURN(v1::OrderState state, exchange_->GetOrder(order_id));
+          return state.order().participant_id();
+        },
+        /*insecure=*/true);
+    audit_ = std::make_unique<server::AuditServiceImpl>(
+        ledger_.get(), exchange_.get(), &checkpoints_, kFuzzOrigin, authorizer_.get(), Ignore());
     operator_ = std::make_unique<server::OperatorServiceImpl>(store_.get(), &exchange_->directory(),
-                                                              &clock_);
+                                                              &clock_, authorizer_.get());
     Populate();
   }
 
   ~FuzzZone() {
     operator_.reset();
     audit_.reset();
+    authorizer_.reset();
     exchange_.reset();
     store_.reset();
     ledger_.reset();
@@ -224,6 +237,7 @@ class FuzzZone {
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<telemetry::TelemetryStore> store_;
   std::unique_ptr<exchange::Exchange> exchange_;
+  std::unique_ptr<server::Authorizer> authorizer_;
   std::unique_ptr<server::AuditServiceImpl> audit_;
   std::unique_ptr<server::OperatorServiceImpl> operator_;
 };
