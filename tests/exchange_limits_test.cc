@@ -35,7 +35,7 @@ class ExchangeLimitsTest : public ::testing::Test {
          "--http=", "--port-file=" + *dir_ + "/port",
          absl::StrCat("--max-concurrent-streams=", kStreamsPerConnection),
          "--max-streams-per-identity=2", "--max-orders-per-s=0.001", "--order-burst=3",
-         "--max-entry-bytes=4096"},
+         "--max-entry-bytes=4096", "--insecure"},
         *dir_ + "/exchange.log");
     ASSERT_TRUE(exchange.ok()) << exchange.status();
     exchange_ = exchange->release();
@@ -173,7 +173,8 @@ TEST_F(ExchangeLimitsTest, AnIdentityGetsAtMostItsStreamLimit) {
   EXPECT_FALSE(s3->Read(&event));
   grpc::Status refused = s3->Finish();
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
-  EXPECT_THAT(refused.error_message(), HasSubstr("\"eager\" already has 2 open streams"));
+  EXPECT_THAT(refused.error_message(),
+              HasSubstr("\"participant/eager\" already has 2 open streams"));
   // Another identity is not affected.
   v1::WatchTradesRequest someone_else;
   someone_else.set_participant_id("patient");
@@ -207,7 +208,8 @@ TEST_F(ExchangeLimitsTest, OrdersAndCancelsArePacedPerIdentity) {
   }
   grpc::Status refused = submit("spammer", 3);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_THAT(refused.error_message(), HasSubstr("identity \"spammer\" is over its order rate"));
+  EXPECT_THAT(refused.error_message(),
+              HasSubstr("identity \"participant/spammer\" is over its order rate"));
   // Cancels share the bucket.
   v1::CancelOrderRequest cancel;
   cancel.set_order_id("spammer-0");
@@ -236,16 +238,21 @@ TEST_F(ExchangeLimitsTest, AnOversizeEntryNeverReachesTheLedger) {
   v1::RegisterParticipantRequest p;
   p.mutable_participant()->set_participant_id("big-name");
   p.mutable_participant()->set_hub_id("hub-big");
-  p.mutable_participant()->set_kind(v1::HOUSEHOLD);
-  p.mutable_participant()->set_display_name(std::string(8192, 'n'));  // the limit is 4096
+  p.mutable_participant()->set_kind(v1::SHARED_STORAGE);
+  // Every field within its own bounds (64 bank ids of 120 bytes), the entry
+  // over the 4096-byte limit.
+  for (int b = 0; b < 64; ++b) {
+    p.mutable_participant()->add_storage_bank_ids(absl::StrCat(b, "-", std::string(117, 'b')));
+  }
   grpc::ClientContext context;
   v1::RegisterResponse response;
   grpc::Status refused = admin->RegisterParticipant(&context, p, &response);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << refused.error_message();
   EXPECT_THAT(refused.error_message(), HasSubstr("4096-byte entry limit"));
   EXPECT_EQ(LedgerSize(), before);
-  // The same registration with a short name is accepted.
-  p.mutable_participant()->set_display_name("Big Name");
+  // The same registration with a few banks is accepted.
+  p.mutable_participant()->clear_storage_bank_ids();
+  p.mutable_participant()->add_storage_bank_ids("bank-1");
   grpc::ClientContext again;
   EXPECT_TRUE(admin->RegisterParticipant(&again, p, &response).ok());
   EXPECT_EQ(LedgerSize(), before + 1);
