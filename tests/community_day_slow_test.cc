@@ -24,9 +24,9 @@
 #include "peergrid/audit/audit.h"
 #include "peergrid/common/status.h"
 #include "peergrid/community/community.h"
-#include "peergrid/rpc/tls.h"
 #include "peergrid/ledger/export_format.h"
 #include "peergrid/ledger/ledger.h"
+#include "peergrid/rpc/tls.h"
 #include "peergrid/telemetry/telemetry_store.h"
 #include "peergrid/testing/paths.h"
 #include "peergrid/testing/status_matchers.h"
@@ -75,8 +75,8 @@ std::map<std::string, uint64_t> PlaceTesterOrders(community::Community& communit
       rpc::MakeChannelCredentials(*tester, community.exchange_address());
   EXPECT_TRUE(as_tester.ok()) << as_tester.status();
   if (!as_tester.ok()) return acked;
-  auto market = v1::MarketService::NewStub(
-      grpc::CreateChannel(community.exchange_address(), *as_tester));
+  auto market =
+      v1::MarketService::NewStub(grpc::CreateChannel(community.exchange_address(), *as_tester));
   auto admin = v1::AdminService::NewStub(
       grpc::CreateChannel(community.exchange_address(), community.credentials()));
   for (int i = 0; i < count; ++i) {

@@ -142,9 +142,9 @@ class HubServiceImpl::Stream final : public grpc::ServerBidiReactor<v1::HubRepor
       }
       ptrs.push_back(r.get());
       // Every report, not only the first: each names its own meters.
-      absl::Status check = caller_.ok() ? service_->authorizer_->CheckIdentity(
-                                              *caller_, ReportMethod(), *r)
-                                        : caller_.status();
+      absl::Status check = caller_.ok()
+                               ? service_->authorizer_->CheckIdentity(*caller_, ReportMethod(), *r)
+                               : caller_.status();
       prechecks.push_back(check.ok() ? Precheck(*r) : std::move(check));
     }
     const telemetry::TelemetryStore::MeterMaxPowerFn meter_max_power_w =

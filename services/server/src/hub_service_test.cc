@@ -83,8 +83,8 @@ class HubServiceTest : public ::testing::Test {
     store_options.sync = sync;
     ASSERT_OK_AND_ASSIGN(store_,
                          telemetry::TelemetryStore::Open(dir_ + "/telemetry", store_options));
-    service_ = std::make_unique<HubServiceImpl>(store_.get(), &directory_, &clock_, &authorizer_,
-                                                options);
+    service_ =
+        std::make_unique<HubServiceImpl>(store_.get(), &directory_, &clock_, &authorizer_, options);
     grpc::ServerBuilder builder;
     grpc::ChannelArguments client_args;
     if (flow_window_bytes > 0) {

@@ -38,8 +38,8 @@ grpc::ServerUnaryReactor* MarketServiceImpl::SubmitOrder(grpc::CallbackServerCon
   // Request and response live until Finish; the timer until the answer.
   auto timer = std::make_shared<RpcTimer>(observe_, "SubmitOrder");
   if (limits_.orders != nullptr) {
-    absl::Status allowed =
-        limits_.orders->Acquire(LimitKey(caller, authorizer_->insecure(), request->order().participant_id()));
+    absl::Status allowed = limits_.orders->Acquire(
+        LimitKey(caller, authorizer_->insecure(), request->order().participant_id()));
     if (!allowed.ok()) {
       reactor->Finish(rpc::ToGrpcStatus(allowed));
       return reactor;
@@ -64,8 +64,8 @@ grpc::Status MarketServiceImpl::CancelOrder(grpc::ServerContext* context,
   }
   RpcTimer timer(observe_, "CancelOrder");
   if (limits_.orders != nullptr) {
-    absl::Status allowed =
-        limits_.orders->Acquire(LimitKey(caller, authorizer_->insecure(), request->participant_id()));
+    absl::Status allowed = limits_.orders->Acquire(
+        LimitKey(caller, authorizer_->insecure(), request->participant_id()));
     if (!allowed.ok()) return rpc::ToGrpcStatus(allowed);
   }
   return Respond(exchange_->CancelOrder(*request), response);
