@@ -60,12 +60,13 @@ class ExchangePoisonSlowTest : public ::testing::Test {
 
   void Start() {
     std::remove((dir_ + "/port").c_str());
-    auto exchange = runtime::Subprocess::Start(
-        {::peergrid::testing::BinaryDir() + "/bin/peergrid-exchange",
-         "--data-dir=" + dir_ + "/data", "--listen=127.0.0.1:0",
-         "--http=", "--port-file=" + dir_ + "/port", "--clock=" + clock_,
-         absl::StrCat("--interval_s=", kIntervalS), "--gate_lead_s=10", "--settlement_grace_s=20"},
-        dir_ + "/exchange.log");
+    auto exchange =
+        runtime::Subprocess::Start({::peergrid::testing::BinaryDir() + "/bin/peergrid-exchange",
+                                    "--data-dir=" + dir_ + "/data", "--listen=127.0.0.1:0",
+                                    "--http=", "--port-file=" + dir_ + "/port", "--clock=" + clock_,
+                                    absl::StrCat("--interval_s=", kIntervalS), "--gate_lead_s=10",
+                                    "--settlement_grace_s=20", "--insecure"},
+                                   dir_ + "/exchange.log");
     ASSERT_OK(exchange);
     exchange_ = *std::move(exchange);
     ASSERT_OK_AND_ASSIGN(std::string port,
