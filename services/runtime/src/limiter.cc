@@ -17,7 +17,7 @@ std::string QuoteForError(absl::string_view s) {
 OrderRateLimiter::OrderRateLimiter(const Clock* clock, Options options)
     : clock_(clock), options_(options) {}
 
-void OrderRateLimiter::RefillLocked(Bucket* bucket, absl::Time now) const {
+void OrderRateLimiter::Refill(Bucket* bucket, absl::Time now) const {
   if (now <= bucket->refilled) return;  // a clock that steps back adds nothing
   const double elapsed_s = absl::ToDoubleSeconds(now - bucket->refilled);
   bucket->tokens = std::min(options_.burst, bucket->tokens + elapsed_s * options_.per_second);
@@ -27,7 +27,7 @@ void OrderRateLimiter::RefillLocked(Bucket* bucket, absl::Time now) const {
 void OrderRateLimiter::ForgetLocked(absl::Time now) {
   // A full bucket carries no state: forgetting it changes nothing.
   absl::erase_if(buckets_, [&](auto& entry) {
-    RefillLocked(&entry.second, now);
+    Refill(&entry.second, now);
     return entry.second.tokens >= options_.burst;
   });
   if (buckets_.size() < options_.max_identities) return;
@@ -50,7 +50,7 @@ absl::Status OrderRateLimiter::Acquire(absl::string_view identity) {
     it = buckets_.emplace(std::string(identity), Bucket{options_.burst, now}).first;
   }
   Bucket& bucket = it->second;
-  RefillLocked(&bucket, now);
+  Refill(&bucket, now);
   if (bucket.tokens < 1) {
     return absl::ResourceExhaustedError(
         absl::StrCat("identity ", QuoteForError(identity), " is over its order rate limit of ",

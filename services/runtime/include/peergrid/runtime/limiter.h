@@ -56,7 +56,9 @@ class OrderRateLimiter {
     double tokens = 0;
     absl::Time refilled;
   };
-  void RefillLocked(Bucket* bucket, absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds the tokens earned since bucket->refilled. Touches only *bucket (the
+  // caller holds mu_ for the map that owns it).
+  void Refill(Bucket* bucket, absl::Time now) const;
   void ForgetLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock* const clock_;
