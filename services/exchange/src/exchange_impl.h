@@ -156,6 +156,10 @@ class ExchangeImpl final : public Exchange {
                                                         const v1::ClearingResult& clearing,
                                                         const v1::Tariff& tariff,
                                                         std::vector<v1::Alarm>* alarms) const;
+  // Appends a settlement or correction `entry` whose settlement is `settled`,
+  // applies it, signs a checkpoint and tells on_settled.
+  absl::Status RecordSettlement(const v1::LedgerEntry& entry, const v1::IntervalSettled& settled,
+                                bool correction) ABSL_LOCKS_EXCLUDED(mu_);
   // Appends a correction of the interval's settlement when its reads changed.
   absl::Status CorrectInterval(int64_t interval_start, uint64_t corrects_index,
                                const v1::IntervalSettled& recorded);

@@ -339,6 +339,11 @@ absl::Status ExchangeImpl::SettleInterval(int64_t interval_start) {
   v1::LedgerEntry entry;
   entry.set_recorded_at_unix_ms(NowMs());
   *entry.mutable_interval_settled() = settled;
+  return RecordSettlement(entry, settled, /*correction=*/false);
+}
+
+absl::Status ExchangeImpl::RecordSettlement(const v1::LedgerEntry& entry,
+                                            const v1::IntervalSettled& settled, bool correction) {
   PEERGRID_ASSIGN_OR_RETURN(uint64_t index, ledger_->Append(entry.SerializeAsString()));
   std::function<void(const v1::IntervalSettled&, bool)> on_settled;
   {
@@ -347,7 +352,7 @@ absl::Status ExchangeImpl::SettleInterval(int64_t interval_start) {
     on_settled = events_.on_settled;
   }
   PEERGRID_RETURN_IF_ERROR(SignCheckpoint());
-  if (on_settled) on_settled(settled, false);
+  if (on_settled) on_settled(settled, correction);
   return absl::OkStatus();
 }
 
@@ -403,16 +408,7 @@ absl::Status ExchangeImpl::CorrectInterval(int64_t interval_start, uint64_t corr
   v1::SettlementCorrected* correction = entry.mutable_settlement_corrected();
   correction->set_corrects_index(corrects_index);
   *correction->mutable_settlement() = fresh;
-  PEERGRID_ASSIGN_OR_RETURN(uint64_t index, ledger_->Append(entry.SerializeAsString()));
-  std::function<void(const v1::IntervalSettled&, bool)> on_settled;
-  {
-    absl::MutexLock lock(&mu_);
-    PEERGRID_RETURN_IF_ERROR(ApplyLocked(index, entry));
-    on_settled = events_.on_settled;
-  }
-  PEERGRID_RETURN_IF_ERROR(SignCheckpoint());
-  if (on_settled) on_settled(fresh, true);
-  return absl::OkStatus();
+  return RecordSettlement(entry, fresh, /*correction=*/true);
 }
 
 void ExchangeImpl::RaisePending() {
