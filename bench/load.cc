@@ -419,8 +419,7 @@ Households MakeIdentities(const std::string& dir, int households) {
     }
     auto leaf = ca->Issue(spec);
     check(leaf.status());
-    check(peergrid::rpc::WriteTextFile(dir + "/" + name + ".pem", leaf->cert_pem));
-    check(peergrid::rpc::WriteTextFile(dir + "/" + name + ".key", leaf->key_pem, true));
+    check(peergrid::rpc::WriteKeyAndCert(dir + "/" + name, *leaf));
   };
   issue("exchange", "", true);
   issue("echo", "", true);

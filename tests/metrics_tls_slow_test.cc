@@ -97,8 +97,7 @@ class MetricsTlsTest : public ::testing::Test {
     }
     auto leaf = ca.Issue(spec);
     ASSERT_TRUE(leaf.ok()) << leaf.status();
-    Write(name + ".pem", leaf->cert_pem);
-    Write(name + ".key", leaf->key_pem);
+    ASSERT_TRUE(rpc::WriteKeyAndCert(Path(name), *leaf).ok());
   }
   void Write(const std::string& name, const std::string& contents) {
     ASSERT_TRUE(rpc::WriteTextFile(Path(name), contents).ok());

@@ -131,8 +131,7 @@ class SecurityTlsTest : public ::testing::Test {
   static void Write(const std::string& name, const rpc::LeafSpec& spec, const rpc::CertIssuer& ca) {
     auto pair = ca.Issue(spec);
     ASSERT_OK(pair);
-    ASSERT_OK(rpc::WriteTextFile(P(name + ".pem"), pair->cert_pem));
-    ASSERT_OK(rpc::WriteTextFile(P(name + ".key"), pair->key_pem));
+    ASSERT_OK(rpc::WriteKeyAndCert(P(name), *pair));
     ASSERT_OK(rpc::WriteTextFile(P("ca.pem"), ca_->ca().cert_pem));
   }
 

@@ -111,9 +111,7 @@ absl::Status Community::MakeCertificates() {
   server.ip_sans = {"127.0.0.1"};
   server.server = true;
   PEERGRID_ASSIGN_OR_RETURN(rpc::KeyAndCert pair, ca.Issue(server));
-  PEERGRID_RETURN_IF_ERROR(rpc::WriteTextFile(options_.dir + "/tls/exchange.pem", pair.cert_pem));
-  PEERGRID_RETURN_IF_ERROR(
-      rpc::WriteTextFile(options_.dir + "/tls/exchange.key", pair.key_pem, /*secret=*/true));
+  PEERGRID_RETURN_IF_ERROR(rpc::WriteKeyAndCert(options_.dir + "/tls/exchange", pair));
   ca_ = std::move(ca);
   PEERGRID_ASSIGN_OR_RETURN(admin_tls_, IssueClient("admin", "community"));
   // One credentials object for every channel the community opens.
@@ -129,8 +127,7 @@ absl::StatusOr<rpc::ClientTlsFlags> Community::IssueClient(const std::string& ro
   spec.uri_sans = {"spiffe://peergrid/" + role + "/" + id};
   PEERGRID_ASSIGN_OR_RETURN(rpc::KeyAndCert pair, ca_->Issue(spec));
   const std::string base = options_.dir + "/tls/" + role + "-" + id;
-  PEERGRID_RETURN_IF_ERROR(rpc::WriteTextFile(base + ".pem", pair.cert_pem));
-  PEERGRID_RETURN_IF_ERROR(rpc::WriteTextFile(base + ".key", pair.key_pem, /*secret=*/true));
+  PEERGRID_RETURN_IF_ERROR(rpc::WriteKeyAndCert(base, pair));
   return rpc::ClientTlsFlags{base + ".pem", base + ".key", options_.dir + "/tls/ca.pem", false};
 }
 

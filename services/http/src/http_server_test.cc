@@ -77,8 +77,7 @@ class HttpsTest : public ::testing::Test {
     server_spec.server = true;
     auto server = ca->Issue(server_spec);
     ASSERT_TRUE(server.ok()) << server.status();
-    Write("server.pem", server->cert_pem);
-    Write("server.key", server->key_pem);
+    ASSERT_TRUE(rpc::WriteKeyAndCert(Path("server"), *server).ok());
 
     Client(*ca, "admin", "spiffe://peergrid/admin/prometheus");
     Client(*ca, "household", "spiffe://peergrid/household/h1");
@@ -90,8 +89,7 @@ class HttpsTest : public ::testing::Test {
     expired.not_after = absl::Now() - absl::Hours(24);
     auto old = ca->Issue(expired);
     ASSERT_TRUE(old.ok()) << old.status();
-    Write("expired.pem", old->cert_pem);
-    Write("expired.key", old->key_pem);
+    ASSERT_TRUE(rpc::WriteKeyAndCert(Path("expired"), *old).ok());
   }
 
   void Client(const rpc::CertIssuer& ca, const std::string& name, const std::string& san) {
@@ -100,8 +98,7 @@ class HttpsTest : public ::testing::Test {
     spec.uri_sans = {san};
     auto leaf = ca.Issue(spec);
     ASSERT_TRUE(leaf.ok()) << leaf.status();
-    Write(name + ".pem", leaf->cert_pem);
-    Write(name + ".key", leaf->key_pem);
+    ASSERT_TRUE(rpc::WriteKeyAndCert(Path(name), *leaf).ok());
   }
 
   void Write(const std::string& name, const std::string& contents) {

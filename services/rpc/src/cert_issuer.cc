@@ -170,6 +170,11 @@ absl::StatusOr<KeyAndCert> CertIssuer::Issue(const LeafSpec& spec) const {
   return KeyAndCert{ToPem(key->get()), ToPem(cert->get())};
 }
 
+absl::Status WriteKeyAndCert(const std::string& base, const KeyAndCert& pair) {
+  if (absl::Status s = WriteTextFile(base + ".pem", pair.cert_pem); !s.ok()) return s;
+  return WriteTextFile(base + ".key", pair.key_pem, /*secret=*/true);
+}
+
 absl::Status WriteTextFile(const std::string& path, const std::string& contents, bool secret) {
   const std::string tmp = path + ".tmp";
   {

@@ -57,6 +57,10 @@ class CertIssuer {
 absl::Status WriteTextFile(const std::string& path, const std::string& contents,
                            bool secret = false);
 
+// Writes `pair` as <base>.pem (the certificate) and <base>.key (mode 0600),
+// the layout every --tls-cert/--tls-key pair here uses.
+absl::Status WriteKeyAndCert(const std::string& base, const KeyAndCert& pair);
+
 }  // namespace peergrid::rpc
 
 #endif  // PEERGRID_RPC_CERT_ISSUER_H_
