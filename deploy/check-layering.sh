@@ -69,13 +69,13 @@ allow() {
 allow runtime   common
 allow rpc       common
 allow http      common rpc
-allow convert   common matching hub
+allow convert   common matching hub ledger
 allow exchange  common matching hub ledger convert runtime
 allow telemetry common hub exchange convert runtime storage
 allow audit     common matching ledger convert rpc runtime
 allow server    common matching hub ledger convert runtime rpc http exchange telemetry
-allow node      common matching hub convert runtime rpc storage
-allow community common runtime rpc node
+allow node      common matching hub ledger convert runtime rpc storage
+allow community common ledger runtime rpc node
 
 # Tests and benchmarks use public headers only: no other target's src/.
 fail_if_includes "tests/ or bench/ include a src/ header" '[^">]*src/' tests bench

@@ -75,10 +75,17 @@ void MarketAuditor::Check(uint64_t index, const v1::LedgerEntry& entry) {
 void MarketAuditor::CheckHub(uint64_t index, const v1::Hub& hub) {
   if (absl::Status valid = ValidateId("hub_id", hub.hub_id()); !valid.ok()) {
     Fail(AuditCheck::kRegistration, index, std::string(valid.message()));
-  } else if (!hubs_.insert(hub.hub_id()).second) {
+  } else if (hubs_.contains(hub.hub_id())) {
     Fail(AuditCheck::kRegistration, index,
          absl::StrCat("hub_id \"", hub.hub_id(), "\" is registered twice"));
+  } else if (absl::Status key = hub.public_key().empty()
+                                    ? absl::OkStatus()
+                                    : ledger::ValidateEd25519PublicKey(hub.public_key());
+             !key.ok()) {
+    Fail(AuditCheck::kRegistration, index,
+         absl::StrCat("hub \"", hub.hub_id(), "\" has a public_key ", key.message()));
   } else {
+    hubs_.emplace(hub.hub_id(), hub);
     report_->Pass(AuditCheck::kRegistration);
   }
 }
@@ -91,7 +98,7 @@ void MarketAuditor::CheckParticipant(uint64_t index, const v1::Participant& part
     Fail(AuditCheck::kRegistration, index,
          absl::StrCat("participant \"", id, "\" is on hub_id \"", participant.hub_id(),
                       "\", which is not registered"));
-  } else if (!participants_.emplace(id, participant.public_key()).second) {
+  } else if (!participants_.emplace(id, participant).second) {
     Fail(AuditCheck::kRegistration, index,
          absl::StrCat("participant_id \"", id, "\" is registered twice"));
   } else if (absl::Status key = participant.public_key().empty()
@@ -206,11 +213,17 @@ void MarketAuditor::CheckSignature(uint64_t index, const std::string& what,
                                    const std::string& participant_id, const std::string& text,
                                    const std::string& signature) {
   auto participant = participants_.find(participant_id);
+  const v1::Hub* hub = nullptr;
+  if (participant != participants_.end()) {
+    auto found = hubs_.find(participant->second.hub_id());
+    if (found != hubs_.end()) hub = &found->second;
+  }
   if (signature.empty()) {
     // Unsigned is allowed unless the policy in force requires a signature
-    // from a participant with a registered key (as the exchange enforces it).
+    // from a participant with a key to sign by (its own or, delegating, its
+    // hub's), as the exchange enforces it.
     if (signatures_required_by_ && participant != participants_.end() &&
-        !participant->second.empty()) {
+        !convert::OrderSigners(participant->second, hub).empty()) {
       Fail(AuditCheck::kOrderSignature, index,
            absl::StrCat(what, " is unsigned, but the signing policy in force (entry ",
                         *signatures_required_by_, ") requires participant ", participant_id,
@@ -218,19 +231,19 @@ void MarketAuditor::CheckSignature(uint64_t index, const std::string& what,
     }
     return;
   }
-  if (participant == participants_.end() || participant->second.empty()) {
+  if (participant == participants_.end()) {
     Fail(AuditCheck::kOrderSignature, index,
-         absl::StrCat(what, " is signed but participant ", participant_id,
-                      " has no registered public_key"));
+         absl::StrCat(what, " is signed but participant ", participant_id, " is not registered"));
     return;
   }
-  absl::StatusOr<ledger::VerifierKey> key =
-      ledger::VerifierKey::FromPublicKey(participant_id, participant->second);
-  if (!key.ok() || !key->VerifySignature(text, signature)) {
+  if (absl::Status verified =
+          convert::VerifyParticipantSignature(text, signature, participant->second, hub);
+      !verified.ok()) {
     Fail(AuditCheck::kOrderSignature, index,
-         absl::StrCat(what, ": the signature does not verify with ", participant_id,
-                      "'s registered key: the recorded entry is not "
-                      "the one its participant signed"));
+         absl::StrCat(
+             what, ": ", verified.message(), ": the recorded entry is not the one its ",
+             participant->second.delegates_trading() ? "participant or its hub" : "participant",
+             " signed"));
     return;
   }
   report_->Pass(AuditCheck::kOrderSignature);

@@ -113,8 +113,8 @@ class MarketAuditor {
 
   const MarketTiming timing_;
   AuditReport* const report_;
-  absl::flat_hash_set<std::string> hubs_;
-  absl::flat_hash_map<std::string, std::string> participants_;  // id -> public key (raw)
+  absl::flat_hash_map<std::string, v1::Hub> hubs_;                  // by hub id
+  absl::flat_hash_map<std::string, v1::Participant> participants_;  // by participant id
   std::optional<v1::Tariff> tariff_;
   // The signing policy in force: the index of the latest SigningPolicySet
   // that requires signatures (none: signatures optional).

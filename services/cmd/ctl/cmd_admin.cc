@@ -1,8 +1,10 @@
 // Exchange-operator commands: `peergridctl admin register-hub|register-participant|
 // set-tariff|zone`.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -22,6 +24,21 @@ int Registered(const std::string& what, const ServerOptions& server, const grpc:
     std::cout << what << ": recorded as ledger entry " << response.ledger_index() << "\n";
   }
   return 0;
+}
+
+// Sets `*key` from --public-key-hex (unchanged when the flag is empty); false
+// after printing why when it is not 64 hex digits.
+bool SetPublicKey(const std::string& hex, std::string* key) {
+  if (hex.empty()) return true;
+  if (hex.size() != 64 || !std::all_of(hex.begin(), hex.end(), absl::ascii_isxdigit)) {
+    std::cerr << "peergridctl: --public-key-hex: expected 64 hex digits (an Ed25519 public key), "
+                 "got "
+              << hex.size() << " characters\n";
+    SetExitCode(2);
+    return false;
+  }
+  *key = absl::HexStringToBytes(hex);
+  return true;
 }
 
 void AddRegisterHub(CLI::App* admin) {
@@ -47,7 +64,12 @@ void AddRegisterHub(CLI::App* admin) {
   cmd->add_option_function<int>(
       "--period", [hub](int v) { hub->set_reporting_period_s(v); },
       "reporting period, seconds (1-60; default 5)");
-  cmd->callback([server, request] {
+  auto key_hex = std::make_shared<std::string>();
+  cmd->add_option("--public-key-hex", *key_hex,
+                  "Ed25519 public key (64 hex digits) that signs the orders the hub places for "
+                  "participants that delegate trading to it");
+  cmd->callback([server, request, key_hex] {
+    if (!SetPublicKey(*key_hex, request->mutable_hub()->mutable_public_key())) return;
     auto stub = v1::AdminService::NewStub(Connect(*server));
     v1::RegisterResponse response;
     grpc::Status status = stub->RegisterHub(Context(*server).get(), *request, &response);
@@ -95,7 +117,7 @@ void AddRegisterParticipant(CLI::App* admin) {
     for (absl::string_view bank : absl::StrSplit(*banks, ',', absl::SkipEmpty())) {
       participant->add_storage_bank_ids(std::string(bank));
     }
-    if (!key_hex->empty()) participant->set_public_key(absl::HexStringToBytes(*key_hex));
+    if (!SetPublicKey(*key_hex, participant->mutable_public_key())) return;
     auto stub = v1::AdminService::NewStub(Connect(*server));
     v1::RegisterResponse response;
     grpc::Status status = stub->RegisterParticipant(Context(*server).get(), *request, &response);

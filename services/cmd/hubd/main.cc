@@ -31,6 +31,9 @@ ABSL_FLAG(std::string, exchange, "", "override: the exchange's address, HOST:POR
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate of this hub (spiffe://peergrid/hub/<id>)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert");
 ABSL_FLAG(std::string, ca, "", "PEM CA the exchange's certificate chains to");
+ABSL_FLAG(std::string, signing_key, "",
+          "override: PKCS#8 PEM Ed25519 key that signs the trader's orders and cancels (its "
+          "public half registered as the hub's public_key; config key signing_key)");
 ABSL_FLAG(bool, insecure, false, "plaintext to an --insecure exchange on a loopback address");
 ABSL_FLAG(int, households, -1, "override: number of generated households");
 ABSL_FLAG(int, banks, -1, "override: use the first N configured banks");
@@ -66,6 +69,9 @@ absl::StatusOr<node::HubNodeConfig> ConfigFromFlags() {
   c->tls.key_file = absl::GetFlag(FLAGS_tls_key);
   c->tls.ca_file = absl::GetFlag(FLAGS_ca);
   c->tls.insecure = absl::GetFlag(FLAGS_insecure);
+  if (!absl::GetFlag(FLAGS_signing_key).empty()) {
+    c->signing_key_file = absl::GetFlag(FLAGS_signing_key);
+  }
   if (absl::GetFlag(FLAGS_seed) >= 0)
     c->sim.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
   if (absl::Status s = node::Materialize(&*c); !s.ok()) {

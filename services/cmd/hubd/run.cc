@@ -101,8 +101,20 @@ absl::Status Run(const node::HubNodeConfig& config) {
     streamer.Start();
     std::unique_ptr<node::HubTrader> trader;
     if (config.trade) {
-      trader = std::make_unique<node::HubTrader>(
-          config.sim, grpc::CreateChannel(config.exchange, credentials), clock.get());
+      std::optional<ledger::Signer> signer;
+      if (!config.signing_key_file.empty()) {
+        PEERGRID_ASSIGN_OR_RETURN(std::string pem,
+                                  rpc::ReadPemFile("--signing-key", config.signing_key_file));
+        absl::StatusOr<ledger::Signer> key = ledger::Signer::FromPkcs8Pem(config.sim.hub_id, pem);
+        if (!key.ok()) {
+          return absl::InvalidArgumentError(absl::StrCat("--signing-key ", config.signing_key_file,
+                                                         ": ", key.status().message()));
+        }
+        signer = *std::move(key);
+      }
+      trader = std::make_unique<node::HubTrader>(config.sim,
+                                                 grpc::CreateChannel(config.exchange, credentials),
+                                                 clock.get(), std::move(signer));
       trader->Start();
     }
     runtime::LogJson("info", "started",

@@ -13,6 +13,8 @@
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "peergrid/common/status.h"
+#include "peergrid/ledger/hash.h"
+#include "peergrid/ledger/note.h"
 #include "peergrid/node/hub_config.h"
 #include "peergrid/rpc/grpc_status.h"
 #include "peergrid/runtime/json_log.h"
@@ -153,6 +155,8 @@ absl::Status Community::StartExchange() {
                       "--tls_cert=" + options_.dir + "/tls/exchange.pem",
                       "--tls_key=" + options_.dir + "/tls/exchange.key",
                       "--client_ca=" + options_.dir + "/tls/ca.pem",
+                      // Every order and cancel carries its hub's signature.
+                      "--require_signed_orders",
                       // The per-identity order rate is in real seconds; a hub
                       // trading for its households at `speed` times real time
                       // sends `speed` times as many orders per real second.
@@ -279,6 +283,8 @@ absl::Status Community::Register() {
     hub.mutable_hub()->set_latitude_deg(config.sim.site.latitude_deg);
     hub.mutable_hub()->set_longitude_deg(config.sim.site.longitude_deg);
     hub.mutable_hub()->set_reporting_period_s(options_.reporting_period_s);
+    PEERGRID_ASSIGN_OR_RETURN(std::string public_key, MakeHubSigningKey(h, config.sim.hub_id));
+    hub.mutable_hub()->set_public_key(std::move(public_key));
     PEERGRID_RETURN_IF_ERROR(check(
         "register hub",
         admin->RegisterHub(rpc::ContextWithDeadline(absl::Seconds(10)).get(), hub, &response)));
@@ -317,15 +323,34 @@ absl::Status Community::Register() {
   return absl::OkStatus();
 }
 
+std::string Community::HubSigningKeyPath(int h) const {
+  return absl::StrCat(options_.dir, "/keys/hub-", h, ".pem");
+}
+
+absl::StatusOr<std::string> Community::MakeHubSigningKey(int h, const std::string& hub_id) const {
+  // Derived from the seed, so the same seed signs the same orders alike.
+  const ledger::Hash seed = ledger::Sha256(
+      absl::StrCat("peergrid community hub signing key\n", options_.seed, "\n", hub_id, "\n"));
+  PEERGRID_ASSIGN_OR_RETURN(ledger::Signer signer,
+                            ledger::Signer::FromSeed(hub_id, ledger::HashBytes(seed)));
+  std::filesystem::create_directories(options_.dir + "/keys");
+  PEERGRID_RETURN_IF_ERROR(
+      rpc::WriteTextFile(HubSigningKeyPath(h), signer.Pkcs8Pem(), /*secret=*/true));
+  return signer.verifier().public_key();
+}
+
 absl::Status Community::StartHubs() {
   for (int h = 1; h <= options_.hubs; ++h) {
     const std::string config_path = absl::StrCat(options_.dir, "/hub-", h, ".toml");
     std::ofstream(config_path) << HubConfig(h);
     PEERGRID_ASSIGN_OR_RETURN(rpc::ClientTlsFlags tls, IssueClient("hub", absl::StrCat("hub-", h)));
-    std::vector<std::string> argv = {
-        options_.bin_dir + "/peergrid-hub", "run",
-        "--config=" + config_path,          "--tls_cert=" + tls.cert_file,
-        "--tls_key=" + tls.key_file,        "--ca=" + tls.ca_file};
+    std::vector<std::string> argv = {options_.bin_dir + "/peergrid-hub",
+                                     "run",
+                                     "--config=" + config_path,
+                                     "--tls_cert=" + tls.cert_file,
+                                     "--tls_key=" + tls.key_file,
+                                     "--ca=" + tls.ca_file,
+                                     "--signing_key=" + HubSigningKeyPath(h)};
     argv.insert(argv.end(), options_.hub_flags.begin(), options_.hub_flags.end());
     PEERGRID_ASSIGN_OR_RETURN(
         std::unique_ptr<runtime::Subprocess> hub,

@@ -1,6 +1,8 @@
 #include "peergrid/convert/signing_text.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "peergrid/ledger/note.h"
 
 namespace peergrid::convert {
 
@@ -12,6 +14,42 @@ std::string OrderSigningText(const v1::Order& order) {
 
 std::string CancelSigningText(const std::string& order_id, const std::string& participant_id) {
   return absl::StrCat("peergrid cancel v1\n", order_id, "\n", participant_id, "\n");
+}
+
+std::vector<OrderSigner> OrderSigners(const v1::Participant& participant, const v1::Hub* hub) {
+  std::vector<OrderSigner> signers;
+  if (!participant.public_key().empty()) {
+    signers.push_back({participant.participant_id(), participant.public_key()});
+  }
+  if (participant.delegates_trading() && hub != nullptr && hub->hub_id() == participant.hub_id() &&
+      !hub->public_key().empty()) {
+    signers.push_back({hub->hub_id(), hub->public_key()});
+  }
+  return signers;
+}
+
+absl::Status VerifyParticipantSignature(const std::string& text, const std::string& signature,
+                                        const v1::Participant& participant, const v1::Hub* hub) {
+  const std::vector<OrderSigner> signers = OrderSigners(participant, hub);
+  if (signers.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "signature given but participant ", participant.participant_id(), " has no public_key",
+        participant.delegates_trading() ? " and its hub has none either" : ""));
+  }
+  std::vector<std::string> tried;
+  for (const OrderSigner& signer : signers) {
+    absl::StatusOr<ledger::VerifierKey> key =
+        ledger::VerifierKey::FromPublicKey(signer.name, signer.public_key);
+    if (key.ok() && key->VerifySignature(text, signature)) return absl::OkStatus();
+    tried.push_back(signer.name == participant.participant_id()
+                        ? absl::StrCat("participant ", signer.name, "'s key")
+                        : absl::StrCat("its hub ", signer.name, "'s key"));
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("signature does not verify with ", absl::StrJoin(tried, " or "),
+                   participant.public_key().empty() || tried.size() > 1
+                       ? absl::StrCat(" (participant ", participant.participant_id(), ")")
+                       : std::string()));
 }
 
 }  // namespace peergrid::convert

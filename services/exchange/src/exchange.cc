@@ -55,6 +55,11 @@ absl::Status ValidateHub(const v1::Hub& hub, const std::string& zone_id) {
         absl::StrCat("hub.reporting_period_s ", hub.reporting_period_s(), " is outside [",
                      limits::kMinReportingPeriodS, ", ", limits::kMaxReportingPeriodS, "]"));
   }
+  if (!hub.public_key().empty()) {
+    if (absl::Status key = ledger::ValidateEd25519PublicKey(hub.public_key()); !key.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("hub.public_key: ", key.message()));
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -115,10 +115,16 @@ class ExchangeImpl final : public Exchange {
   void AddPendingLocked(const v1::Order& order) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemovePendingLocked(const v1::Order& order) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Verifies a signature over `text` (an order's or a cancel's signing
-  // text) against the participant's key, under the zone's signing policy.
-  // No lock needed: the options and a registered participant are immutable.
+  // text) against the participant's key or, when it delegates trading, its
+  // `hub`'s key, under the zone's signing policy. No lock needed: the options
+  // and registered participants and hubs are immutable.
   absl::Status CheckSignature(const std::string& text, const std::string& signature,
-                              const v1::Participant& participant) const;
+                              const v1::Participant& participant,
+                              const std::optional<v1::Hub>& hub) const;
+  // Returns the hub whose key may sign for `participant`: its hub when it
+  // delegates trading, else none.
+  std::optional<v1::Hub> DelegateHubLocked(const v1::Participant& participant) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Scheduled work: one clearing, settlement or correction of an interval.
   enum class Work { kClear, kSettle, kCorrect };
   using WorkItem = std::pair<Work, int64_t>;

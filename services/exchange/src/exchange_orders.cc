@@ -56,26 +56,25 @@ absl::Status ExchangeImpl::CheckSellerCapacityLocked(const v1::Order& order,
 }
 
 absl::Status ExchangeImpl::CheckSignature(const std::string& text, const std::string& signature,
-                                          const v1::Participant& participant) const {
+                                          const v1::Participant& participant,
+                                          const std::optional<v1::Hub>& hub) const {
+  const v1::Hub* its_hub = hub ? &*hub : nullptr;
   if (signature.empty()) {
-    if (options_.require_signed_orders && !participant.public_key().empty()) {
+    if (options_.require_signed_orders && !convert::OrderSigners(participant, its_hub).empty()) {
       return absl::PermissionDeniedError(
-          absl::StrCat("signature is required for participant ", participant.participant_id()));
+          absl::StrCat("signature is required for participant ", participant.participant_id(),
+                       participant.delegates_trading() ? " (by its key or its hub's)" : ""));
     }
     return absl::OkStatus();
   }
-  if (participant.public_key().empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "signature given but participant ", participant.participant_id(), " has no public_key"));
-  }
-  PEERGRID_ASSIGN_OR_RETURN(
-      ledger::VerifierKey key,
-      ledger::VerifierKey::FromPublicKey(participant.participant_id(), participant.public_key()));
-  if (!key.VerifySignature(text, signature)) {
-    return absl::PermissionDeniedError(absl::StrCat("signature does not verify with participant ",
-                                                    participant.participant_id(), "'s key"));
-  }
-  return absl::OkStatus();
+  return convert::VerifyParticipantSignature(text, signature, participant, its_hub);
+}
+
+std::optional<v1::Hub> ExchangeImpl::DelegateHubLocked(const v1::Participant& participant) const {
+  if (!participant.delegates_trading()) return std::nullopt;
+  absl::StatusOr<v1::Hub> hub = state_->directory().FindHub(participant.hub_id());
+  if (!hub.ok()) return std::nullopt;
+  return *std::move(hub);
 }
 
 absl::Status ExchangeImpl::CheckOneSideLocked(const v1::Order& order,
@@ -146,7 +145,8 @@ absl::Status ExchangeImpl::ValidateSubmitLocked(const v1::SubmitOrderRequest& re
   // registered in between (rare: keys never change once registered).
   PEERGRID_RETURN_IF_ERROR(signature ? *signature
                                      : CheckSignature(convert::OrderSigningText(order),
-                                                      request.signature(), participant));
+                                                      request.signature(), participant,
+                                                      DelegateHubLocked(participant)));
   if (order.side() == v1::SELL) {
     PEERGRID_RETURN_IF_ERROR(CheckSellerCapacityLocked(order, participant, now_ms));
   }
@@ -172,15 +172,20 @@ void ExchangeImpl::SubmitOrderAsync(const v1::SubmitOrderRequest& request, Submi
   // verified with no lock held: submitters verify in parallel, and the
   // exchange-wide lock covers only the checks against the state.
   std::optional<v1::Participant> participant;
+  std::optional<v1::Hub> hub;
   {
     absl::MutexLock lock(&mu_);
     absl::StatusOr<v1::Participant> found =
         state_->directory().FindParticipant(order.participant_id());
-    if (found.ok()) participant = *std::move(found);
+    if (found.ok()) {
+      participant = *std::move(found);
+      hub = DelegateHubLocked(*participant);
+    }
   }
   std::optional<absl::Status> signature;
   if (participant) {
-    signature = CheckSignature(convert::OrderSigningText(order), request.signature(), *participant);
+    signature =
+        CheckSignature(convert::OrderSigningText(order), request.signature(), *participant, hub);
   }
   {
     absl::MutexLock lock(&mu_);
@@ -268,14 +273,16 @@ absl::StatusOr<v1::CancelOrderResponse> ExchangeImpl::CancelOrder(
   // As for orders: the participant's key never changes, so the signature is
   // verified with no lock held. An unknown participant owns no order.
   absl::StatusOr<v1::Participant> participant;
+  std::optional<v1::Hub> hub;
   {
     absl::MutexLock lock(&mu_);
     participant = state_->directory().FindParticipant(request.participant_id());
+    if (participant.ok()) hub = DelegateHubLocked(*participant);
   }
   if (participant.ok()) {
     PEERGRID_RETURN_IF_ERROR(
         CheckSignature(convert::CancelSigningText(request.order_id(), request.participant_id()),
-                       request.signature(), *participant));
+                       request.signature(), *participant, hub));
   }
   {
     absl::MutexLock lock(&mu_);

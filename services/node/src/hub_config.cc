@@ -105,6 +105,7 @@ absl::StatusOr<HubNodeConfig> ParseHubConfig(absl::string_view text, const std::
   top.Get("data_dir", &c.data_dir);
   top.Get("clock", &c.clock);
   top.Get("trade", &c.trade);
+  top.Get("signing_key", &c.signing_key_file);
   Reader site(root["site"].as_table(), w + "site.", &status);
   site.Get("latitude_deg", &c.sim.site.latitude_deg);
   site.Get("longitude_deg", &c.sim.site.longitude_deg);

@@ -37,6 +37,7 @@ reporting_period_s = 2
 data_dir = "/var/lib/test-hub"
 clock = "sim:60@2026-06-21T00:00:00Z"
 trade = false
+signing_key = "/etc/peergrid/hub-orders.pem"
 
 [site]
 latitude_deg = 37.25
@@ -103,6 +104,7 @@ TEST(HubConfigTest, LoadsEveryKey) {
   EXPECT_EQ(c.data_dir, "/var/lib/test-hub");
   EXPECT_EQ(c.clock, "sim:60@2026-06-21T00:00:00Z");
   EXPECT_FALSE(c.trade);
+  EXPECT_EQ(c.signing_key_file, "/etc/peergrid/hub-orders.pem");
   EXPECT_DOUBLE_EQ(c.sim.site.latitude_deg, 37.25);
   EXPECT_DOUBLE_EQ(c.sim.site.longitude_deg, -122.5);
   EXPECT_DOUBLE_EQ(c.sim.site.elevation_m, 12.5);

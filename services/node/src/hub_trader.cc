@@ -8,6 +8,7 @@
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/time/clock.h"
 #include "peergrid/convert/market_convert.h"
+#include "peergrid/convert/signing_text.h"
 #include "peergrid/matching/validation.h"
 #include "peergrid/rpc/grpc_status.h"
 #include "peergrid/runtime/json_log.h"
@@ -30,11 +31,12 @@ bool Differs(const matching::Order& placed, const matching::Order& fresh) {
 }  // namespace
 
 HubTrader::HubTrader(hub::SimulatorConfig config, std::shared_ptr<grpc::Channel> channel,
-                     const Clock* clock)
+                     const Clock* clock, std::optional<ledger::Signer> signer)
     : config_(std::move(config)),
       channel_(std::move(channel)),
       market_(v1::MarketService::NewStub(channel_)),
-      clock_(clock) {}
+      clock_(clock),
+      signer_(std::move(signer)) {}
 
 HubTrader::~HubTrader() { Stop(); }
 
@@ -193,6 +195,11 @@ std::vector<bool> HubTrader::Submit(const std::vector<matching::Order>& orders) 
     auto call = std::make_unique<Call>();
     call->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     *call->request.mutable_order() = convert::ToProto(order);
+    if (signer_) {
+      call->request.set_signature(signer_->Sign(convert::OrderSigningText(call->request.order())));
+      call->request.set_key_id(
+          absl::StrCat(absl::Hex(signer_->verifier().key_id(), absl::kZeroPad8)));
+    }
     Call* raw = call.get();
     calls.push_back(std::move(call));
     market_->async()->SubmitOrder(&raw->context, &raw->request, &raw->response,
@@ -231,6 +238,11 @@ std::vector<bool> HubTrader::Cancel(const std::vector<matching::Order>& orders) 
     v1::CancelOrderRequest request;
     request.set_order_id(orders[i].order_id.value());
     request.set_participant_id(orders[i].participant_id.value());
+    if (signer_) {
+      request.set_signature(
+          signer_->Sign(convert::CancelSigningText(request.order_id(), request.participant_id())));
+      request.set_key_id(absl::StrCat(absl::Hex(signer_->verifier().key_id(), absl::kZeroPad8)));
+    }
     v1::CancelOrderResponse response;
     cancelled[i] =
         market_->CancelOrder(rpc::ContextWithDeadline(absl::Seconds(5)).get(), request, &response)

@@ -21,7 +21,10 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "peergrid/common/clock.h"
+#include "peergrid/convert/signing_text.h"
 #include "peergrid/hub/agents.h"
+#include "peergrid/ledger/note.h"
+#include "peergrid/testing/status_matchers.h"
 #include "peergrid/v1/admin.grpc.pb.h"
 #include "peergrid/v1/market.grpc.pb.h"
 
@@ -104,6 +107,11 @@ class FakeExchange {
     absl::MutexLock lock(&mu_);
     return submitted_.size();
   }
+  // The signature each order was submitted with, by order_id.
+  std::map<std::string, std::string> Signatures() const {
+    absl::MutexLock lock(&mu_);
+    return signatures_;
+  }
   std::vector<v1::CancelOrderRequest> Cancels() const {
     absl::MutexLock lock(&mu_);
     return cancels_;
@@ -117,6 +125,7 @@ class FakeExchange {
                              v1::SubmitOrderResponse* response) override {
       absl::MutexLock lock(&fake_->mu_);
       fake_->submitted_.push_back(request->order());
+      fake_->signatures_[request->order().order_id()] = request->signature();
       response->set_seq(fake_->submitted_.size());
       auto it = fake_->submit_status_.find(request->order().order_id());
       return it == fake_->submit_status_.end() ? grpc::Status::OK : it->second;
@@ -160,6 +169,7 @@ class FakeExchange {
   std::map<std::string, grpc::Status> submit_status_ ABSL_GUARDED_BY(mu_);
   grpc::Status cancel_status_ ABSL_GUARDED_BY(mu_) = grpc::Status::OK;
   std::vector<v1::Order> submitted_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> signatures_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::CancelOrderRequest> cancels_ ABSL_GUARDED_BY(mu_);
   Market market_;
   Admin admin_;
@@ -475,6 +485,59 @@ TEST_F(HubTraderTest, AFailedCancelDoesNotPlaceASecondOrder) {
   trader_->Stop();  // joins after the revision finishes
   EXPECT_FALSE(fake_.Submitted().contains(Id("buyer", kTarget, "-r")));
   EXPECT_EQ(trader_->stats().cancelled, 0);
+}
+
+TEST_F(HubTraderTest, WithTheHubsKeyEveryOrderAndCancelIsSignedByTheHub) {
+  ASSERT_OK_AND_ASSIGN(ledger::Signer key, ledger::Signer::FromSeed("hub-1", std::string(32, 'k')));
+  trader_ = std::make_unique<HubTrader>(Config(), fake_.channel(), &clock_, key);
+  StartAndPlace();
+  // A side change: two cancels and two revised orders, all signed.
+  trader_->Observe(Sample(), Closed("seller", 0, 50));
+  MoveToRevision();
+  ASSERT_TRUE(fake_.WaitForCancels(2));
+  ASSERT_TRUE(fake_.WaitForSubmits(5));
+  trader_->Stop();
+
+  v1::Hub hub;
+  hub.set_hub_id("hub-1");
+  hub.set_public_key(key.verifier().public_key());
+  auto delegating = [](const std::string& id, bool delegates) {
+    v1::Participant p;
+    p.set_participant_id(id);
+    p.set_hub_id("hub-1");
+    p.set_delegates_trading(delegates);
+    return p;
+  };
+  const std::map<std::string, std::string> signatures = fake_.Signatures();
+  const std::map<std::string, v1::Order> orders = fake_.Submitted();
+  ASSERT_EQ(orders.size(), 5u);
+  for (const auto& [id, order] : orders) {
+    ASSERT_TRUE(signatures.contains(id));
+    EXPECT_THAT(
+        convert::VerifyParticipantSignature(convert::OrderSigningText(order), signatures.at(id),
+                                            delegating(order.participant_id(), true), &hub),
+        ::peergrid::testing::IsOk())
+        << id;
+    // The hub's key signs only for participants that delegate to it.
+    EXPECT_THAT(
+        convert::VerifyParticipantSignature(convert::OrderSigningText(order), signatures.at(id),
+                                            delegating(order.participant_id(), false), &hub),
+        ::peergrid::testing::StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_))
+        << id;
+  }
+  for (const v1::CancelOrderRequest& cancel : fake_.Cancels()) {
+    EXPECT_THAT(convert::VerifyParticipantSignature(
+                    convert::CancelSigningText(cancel.order_id(), cancel.participant_id()),
+                    cancel.signature(), delegating(cancel.participant_id(), true), &hub),
+                ::peergrid::testing::IsOk())
+        << cancel.order_id();
+  }
+}
+
+TEST_F(HubTraderTest, WithoutAKeyOrdersGoUnsigned) {
+  StartAndPlace();
+  trader_->Stop();
+  for (const auto& [id, signature] : fake_.Signatures()) EXPECT_TRUE(signature.empty()) << id;
 }
 
 }  // namespace

@@ -119,6 +119,9 @@ class Community {
   // "household", "h1") signed by the zone CA, written under tls/.
   absl::StatusOr<rpc::ClientTlsFlags> IssueClient(const std::string& role,
                                                   const std::string& id) const;
+  // Returns the path of hub `h`'s order-signing key (PKCS#8 PEM, 0600), whose
+  // public half is registered as the hub's public_key.
+  std::string HubSigningKeyPath(int h) const;
   // The admin/community identity the community itself uses, and its credentials.
   const rpc::ClientTlsFlags& admin_tls() const { return admin_tls_; }
   std::shared_ptr<grpc::ChannelCredentials> credentials() const;
@@ -128,6 +131,9 @@ class Community {
   absl::Status StartExchange();
   absl::Status Register();
   absl::Status StartHubs();
+  // Writes hub `h`'s signing key (derived from the seed) to
+  // HubSigningKeyPath(h) and returns its raw public key.
+  absl::StatusOr<std::string> MakeHubSigningKey(int h, const std::string& hub_id) const;
   std::string ClockSpec() const;
   std::string HubConfig(int hub) const;
 

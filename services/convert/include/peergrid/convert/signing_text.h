@@ -7,7 +7,10 @@
 #define PEERGRID_CONVERT_SIGNING_TEXT_H_
 
 #include <string>
+#include <vector>
 
+#include "absl/status/status.h"
+#include "peergrid/v1/admin.pb.h"
 #include "peergrid/v1/types.pb.h"
 
 namespace peergrid::convert {
@@ -18,6 +21,26 @@ std::string OrderSigningText(const v1::Order& order);
 // Returns the canonical text a participant signs to cancel one of its
 // orders. Order ids are never reused, so a cancel cannot be replayed.
 std::string CancelSigningText(const std::string& order_id, const std::string& participant_id);
+
+// A key that may sign a participant's orders and cancels.
+struct OrderSigner {
+  std::string name;        // whose key: the participant's id or its hub's id
+  std::string public_key;  // Ed25519, 32 raw bytes
+};
+
+// Returns the keys that may sign `participant`'s orders and cancels (DESIGN.md
+// §9): its own registered key and, when it delegates trading, its hub's
+// registered key. `hub` is the participant's hub, or null when unknown. Empty
+// when neither has a key: then the participant cannot sign at all.
+std::vector<OrderSigner> OrderSigners(const v1::Participant& participant, const v1::Hub* hub);
+
+// Checks `signature` over `text` for `participant` against OrderSigners():
+// OK when it verifies with one of them; FailedPrecondition when there is a
+// signature but no key to check it with; PermissionDenied when it verifies
+// with none (the message names the keys tried). An empty signature is the
+// caller's business (whether the zone's policy requires one).
+absl::Status VerifyParticipantSignature(const std::string& text, const std::string& signature,
+                                        const v1::Participant& participant, const v1::Hub* hub);
 
 }  // namespace peergrid::convert
 

@@ -46,6 +46,10 @@ struct HubNodeConfig {
   bool trade = true;
   // --tls-cert/--tls-key/--ca (the hub/<hub_id> certificate) or --insecure.
   rpc::ClientTlsFlags tls;
+  // PKCS#8 PEM Ed25519 private key whose public half is registered as the
+  // hub's public_key: the trader signs every order and cancel with it
+  // (config key signing_key, flag --signing-key). Empty: orders go unsigned.
+  std::string signing_key_file;
 };
 
 // Parses TOML text (`origin` names it in errors).

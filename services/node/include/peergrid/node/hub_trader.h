@@ -32,6 +32,7 @@
 #include "peergrid/common/clock.h"
 #include "peergrid/hub/agents.h"
 #include "peergrid/hub/simulator.h"
+#include "peergrid/ledger/note.h"
 #include "peergrid/v1/market.grpc.pb.h"
 
 namespace peergrid::node {
@@ -46,9 +47,10 @@ struct TraderStats {
 class HubTrader {
  public:
   // `config` is the hub's simulator config (households, banks, site); orders
-  // go to `channel` (the exchange). `clock` must outlive the trader.
-  HubTrader(hub::SimulatorConfig config, std::shared_ptr<grpc::Channel> channel,
-            const Clock* clock);
+  // go to `channel` (the exchange). `clock` must outlive the trader. With a
+  // `signer` (the hub's registered key), every order and cancel is signed.
+  HubTrader(hub::SimulatorConfig config, std::shared_ptr<grpc::Channel> channel, const Clock* clock,
+            std::optional<ledger::Signer> signer = std::nullopt);
   ~HubTrader();
 
   // Records the latest sample and closed intervals (for forecasts and the
@@ -81,6 +83,7 @@ class HubTrader {
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<v1::MarketService::Stub> market_;
   const Clock* const clock_;
+  const std::optional<ledger::Signer> signer_;
   const hub::HouseholdAgent household_agent_;
   const hub::StorageAgent storage_agent_;
 
