@@ -44,7 +44,7 @@ class CtlSignedOrdersTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(std::string port,
                          runtime::WaitForFileLine(dir_ + "/port", absl::Seconds(60)));
     server_ = "127.0.0.1:" + port;
-    for (const char* who : {"h1", "h2"}) {
+    for (const char* who : {"h1", "h2", "hub-2"}) {
       const std::string key = dir_ + "/" + who + ".pem";
       ASSERT_EQ(Run({"/usr/bin/openssl", "genpkey", "-algorithm", "ed25519", "-out", key}), 0);
       ASSERT_OK_AND_ASSIGN(std::string pem, audit::ReadWholeFile(key));
@@ -151,6 +151,31 @@ TEST_F(CtlSignedOrdersTest, AKeyFileThatIsNotAKeyIsNamed) {
   std::string out;
   EXPECT_EQ(Ctl(With(Place("o-2", "h1"), "bad"), &out), 2);
   EXPECT_THAT(out, HasSubstr("--key " + dir_ + "/bad.pem"));
+}
+
+TEST_F(CtlSignedOrdersTest, AHubsKeySignsForTheHouseholdsThatDelegateToIt) {
+  std::string out;
+  EXPECT_EQ(Ctl({"admin", "register-hub", "--hub", "hub-2", "--zone", "jeju-1", "--public-key-hex",
+                 "abcd"},
+                &out),
+            2);
+  EXPECT_THAT(out, HasSubstr("--public-key-hex: expected 64 hex digits"));
+  ASSERT_EQ(Ctl({"admin", "register-hub", "--hub", "hub-2", "--zone", "jeju-1", "--public-key-hex",
+                 public_hex_["hub-2"]},
+                &out),
+            0)
+      << out;
+  ASSERT_EQ(Ctl({"admin", "register-participant", "--participant", "h3", "--hub", "hub-2",
+                 "--delegates-trading"},
+                &out),
+            0)
+      << out;
+  const uint64_t start = LedgerSize();
+  EXPECT_NE(Ctl(With(Place("o-3", "h3"), "h1"), &out), 0);  // not its hub's key
+  EXPECT_THAT(out, HasSubstr("its hub hub-2's key"));
+  ASSERT_EQ(Ctl(With(Place("o-3", "h3"), "hub-2"), &out), 0) << out;
+  ASSERT_EQ(Ctl(With(Cancel("o-3", "h3"), "hub-2"), &out), 0) << out;
+  EXPECT_EQ(LedgerSize(), start + 2);
 }
 
 }  // namespace
