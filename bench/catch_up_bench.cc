@@ -7,7 +7,8 @@
 // times what a restart costs before the exchange can serve: Exchange::Open
 // (replaying the ledger) and the first RunDue (every clearing and settlement
 // that fell due). BM_CatchUpEmpty: nothing happened while it was down (one
-// EmptyIntervals entry). BM_CatchUpMetered: every missed interval has a
+// EmptyIntervals entry; the reads are looked up in a real, empty
+// TelemetryStore). BM_CatchUpMetered: every missed interval has a
 // meter read, so each keeps its own clearing and settlement entries — the
 // path every interval took before runs existed. Counters: ms_per_1000 (open
 // + catch-up, per 1000 intervals), open_ms, run_due_ms, entries (written by
@@ -28,13 +29,14 @@
 #include "peergrid/common/clock.h"
 #include "peergrid/exchange/exchange.h"
 #include "peergrid/ledger/ledger.h"
+#include "peergrid/telemetry/telemetry_store.h"
 
 namespace peergrid::exchange {
 namespace {
 
 constexpr int64_t kStart = 1'782'000'000;  // aligned to 900 s
 
-// Hub telemetry with, optionally, one read in every interval.
+// Hub telemetry with one read in every interval (when `metered`).
 class BenchTelemetry final : public MarketTelemetry {
  public:
   explicit BenchTelemetry(bool metered) : metered_(metered) {}
@@ -88,7 +90,7 @@ void CatchUp(benchmark::State& state, bool metered) {
   const int64_t intervals = state.range(0);
   const std::string root = absl::StrCat(std::filesystem::temp_directory_path().string(),
                                         "/peergrid-catch-up-bench-", getpid());
-  BenchTelemetry telemetry(metered);
+  BenchTelemetry metered_telemetry(/*metered=*/true);
   double open_s = 0, run_s = 0;
   uint64_t entries = 0;
   int run = 0;
@@ -97,8 +99,14 @@ void CatchUp(benchmark::State& state, bool metered) {
     ManualClock clock(absl::FromUnixSeconds(kStart));
     ledger::LedgerOptions options;
     options.origin = "peergrid/jeju-1";
-    absl::StatusOr<std::unique_ptr<ledger::Ledger>> log = ledger::Ledger::Open(dir, options);
+    absl::StatusOr<std::unique_ptr<ledger::Ledger>> log =
+        ledger::Ledger::Open(dir + "/ledger", options);
     if (!log.ok()) return state.SkipWithError(std::string(log.status().message()).c_str());
+    absl::StatusOr<std::unique_ptr<telemetry::TelemetryStore>> store =
+        telemetry::TelemetryStore::Open(dir + "/telemetry");
+    if (!store.ok()) return state.SkipWithError(std::string(store.status().message()).c_str());
+    const MarketTelemetry& telemetry =
+        metered ? static_cast<const MarketTelemetry&>(metered_telemetry) : **store;
     {
       absl::StatusOr<std::unique_ptr<Exchange>> before = Open(log->get(), &telemetry, &clock);
       if (!before.ok() || !MakeZone(**before).ok()) return state.SkipWithError("zone setup");
@@ -116,6 +124,7 @@ void CatchUp(benchmark::State& state, bool metered) {
     entries = (*log)->Size() - size;
     state.SetIterationTime(Seconds(t2 - t0));
     exchange->reset();
+    store->reset();
     log->reset();
     std::filesystem::remove_all(dir);
   }
