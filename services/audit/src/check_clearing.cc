@@ -91,9 +91,10 @@ void MarketAuditor::CheckClearing(uint64_t index, const v1::LedgerEntry& entry) 
     ok = false;
   };
   if (!timing_.IsAligned(start)) return fail("interval_start is not aligned to the interval");
-  if (auto done = cleared_.find(start); done != cleared_.end()) {
-    return fail(absl::StrCat("cleared twice (first at entry ", done->second.clearing_index, ")"));
+  if (std::optional<uint64_t> first = ClearedBy(start)) {
+    return fail(absl::StrCat("cleared twice (first at entry ", *first, ")"));
   }
+  coverage_->AddSingle(start, index);
   OpenInterval book;
   if (auto it = open_.find(start); it != open_.end()) {
     book = std::move(it->second);
@@ -216,9 +217,9 @@ void MarketAuditor::CheckSettlement(uint64_t index, const v1::LedgerEntry& entry
          absl::StrCat(correction ? "correction of interval " : "interval ", start, ": ", why));
     ok = false;
   };
-  auto it = cleared_.find(start);
-  if (it == cleared_.end()) return fail("the interval is not cleared");
-  ClearedInterval& interval = it->second;
+  ClearedInterval* found = FindCleared(start);
+  if (found == nullptr) return fail("the interval is not cleared");
+  ClearedInterval& interval = *found;
   for (const std::string& problem :
        SettlementLinkProblems(entry, settled, corrects_index, interval)) {
     fail(problem);

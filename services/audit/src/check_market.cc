@@ -33,6 +33,10 @@ void MarketAuditor::Check(uint64_t index, const v1::LedgerEntry& entry) {
     return;
   }
   report_->Pass(AuditCheck::kEntryFormat);
+  if (!coverage_) {
+    coverage_.emplace(timing_.interval_s,
+                      timing_.FirstOpenInterval(entry.recorded_at_unix_ms() / 1000));
+  }
   switch (entry.kind_case()) {
     case v1::LedgerEntry::kHubRegistered:
       CheckHub(index, entry.hub_registered().hub());
@@ -58,6 +62,9 @@ void MarketAuditor::Check(uint64_t index, const v1::LedgerEntry& entry) {
     case v1::LedgerEntry::kSettlementCorrected:
       CheckSettlement(index, entry, entry.settlement_corrected().settlement(),
                       entry.settlement_corrected().corrects_index());
+      break;
+    case v1::LedgerEntry::kEmptyIntervals:
+      CheckEmptyIntervals(index, entry);
       break;
     case v1::LedgerEntry::kSigningPolicySet:
       if (entry.signing_policy_set().require_signed_orders()) {
@@ -137,10 +144,9 @@ std::optional<std::string> MarketAuditor::AcceptanceProblem(const v1::OrderAccep
     return absl::StrCat("order ", order.order_id.value(), ": accepted_at_unix_ms ", at_ms,
                         " is after the entry's recorded_at_unix_ms ", recorded_at_ms);
   }
-  if (auto it = cleared_.find(start); it != cleared_.end()) {
+  if (std::optional<uint64_t> cleared = ClearedBy(start)) {
     return absl::StrCat("order ", order.order_id.value(), " for interval ", start,
-                        " is recorded after that interval's clearing (entry ",
-                        it->second.clearing_index, ")");
+                        " is recorded after that interval's clearing (entry ", *cleared, ")");
   }
   if (!domain_tariff_) {
     return absl::StrCat("order ", order.order_id.value(), " accepted before any tariff was set");
@@ -257,8 +263,7 @@ void MarketAuditor::CheckCancel(uint64_t index, const v1::LedgerEntry& entry) {
     Fail(AuditCheck::kCancellation, index, absl::StrCat("cancel of order ", id, ": ", why));
   };
   const int64_t start = cancel.interval_start();
-  if (cleared_.contains(start))
-    return fail(absl::StrCat("interval ", start, " is already cleared"));
+  if (ClearedBy(start)) return fail(absl::StrCat("interval ", start, " is already cleared"));
   auto interval = open_.find(start);
   const size_t* pos = nullptr;
   if (interval != open_.end()) {

@@ -18,7 +18,14 @@
 //   - settlements and corrections: of a cleared interval, naming its
 //     clearing (and the settlement they correct), with the interval's tariff,
 //     after the settlement grace, summing to zero with the grid line, and
-//     matching::Settle on the recorded inputs giving the recorded bills.
+//     matching::Settle on the recorded inputs giving the recorded bills;
+//   - empty runs (EmptyIntervals): well formed, recorded after the last
+//     interval's settlement was due, under the tariff in force, starting
+//     right after the latest interval cleared before them (no interval
+//     skipped, none cleared twice), and no order ever accepted for any of
+//     their intervals, so that matching::Clear on an empty book and
+//     matching::Settle with no reads give what they state. A correction of
+//     one of their intervals names the run as clearing and settlement.
 // The book of an interval is every order accepted for it before its
 // clearing, minus those cancelled before it; orders that no book may hold (a
 // duplicate id, a participant on both sides, an unreadable order) are
@@ -40,6 +47,7 @@
 #include "peergrid/audit/report.h"
 #include "peergrid/common/market_time.h"
 #include "peergrid/matching/auction.h"
+#include "peergrid/matching/empty_run.h"
 #include "peergrid/matching/order.h"
 #include "peergrid/v1/ledger.pb.h"
 
@@ -96,6 +104,15 @@ class MarketAuditor {
   // Checks each recorded fill against the book (one `fill` count per fill);
   // returns false at the first failure.
   bool CheckFills(uint64_t index, const v1::ClearingResult& result, OpenInterval* book);
+  void CheckEmptyIntervals(uint64_t index, const v1::LedgerEntry& entry);
+  // Returns the problem with the run's own fields, time and tariff, if any.
+  std::optional<std::string> EmptyRunProblem(const v1::LedgerEntry& entry,
+                                             const matching::EmptyRun& run) const;
+  // Returns the index of the entry that cleared `start` (alone or in a run).
+  std::optional<uint64_t> ClearedBy(int64_t start) const;
+  // Returns the interval's record for its settlements: cleared alone, or in
+  // a run (recorded on first use); null when it is not cleared.
+  ClearedInterval* FindCleared(int64_t start);
   void CheckSettlement(uint64_t index, const v1::LedgerEntry& entry,
                        const v1::IntervalSettled& settled, std::optional<uint64_t> corrects_index);
   // Returns every way a settlement contradicts its interval's record: the
@@ -123,6 +140,11 @@ class MarketAuditor {
   absl::flat_hash_set<std::string> order_ids_;  // every order id ever accepted
   std::map<int64_t, OpenInterval> open_;
   std::map<int64_t, ClearedInterval> cleared_;
+  // Which entry cleared each interval; made at the first entry (the zone's
+  // first interval is the first one open then).
+  std::optional<matching::ClearedCoverage> coverage_;
+  // The tariff in force at each empty run, by the run's index.
+  absl::flat_hash_map<uint64_t, std::optional<v1::Tariff>> run_tariffs_;
 };
 
 }  // namespace peergrid::audit::internal

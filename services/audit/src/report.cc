@@ -23,7 +23,8 @@ constexpr std::array<absl::string_view, kAuditCheckCount> kCheckNames = {"entry_
                                                                          "key_rotation",
                                                                          "checkpoint_signature",
                                                                          "tree",
-                                                                         "consistency"};
+                                                                         "consistency",
+                                                                         "empty_intervals"};
 
 // Sort key in log order: entry i at 2i, a checkpoint of size n at 2n - 1
 // (after entry n - 1, before entry n).
@@ -109,6 +110,9 @@ std::string AuditReportText(const AuditReport& r) {
                   " cancelled\n");
   absl::StrAppend(&out, "  intervals         ", r.intervals_cleared, " cleared, ",
                   r.intervals_settled, " settled, ", r.corrections, " corrected");
+  if (r.empty_runs > 0) {
+    absl::StrAppend(&out, "; ", r.empty_intervals, " of them empty, in ", r.empty_runs, " run(s)");
+  }
   if (r.first_interval) {
     auto utc = [](int64_t s) {
       return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(s), absl::UTCTimeZone());
@@ -153,6 +157,8 @@ std::string AuditReportJson(const AuditReport& r) {
                                      {"intervals_cleared", r.intervals_cleared},
                                      {"intervals_settled", r.intervals_settled},
                                      {"corrections", r.corrections},
+                                     {"empty_runs", r.empty_runs},
+                                     {"empty_intervals", r.empty_intervals},
                                      {"fills", r.fills},
                                      {"bills", r.bills},
                                      {"volume_wh", r.volume_wh},

@@ -114,7 +114,7 @@ ExchangeImpl::ExchangeImpl(ledger::Ledger* ledger, const MarketTelemetry* teleme
       telemetry_(telemetry),
       clock_(clock),
       options_(std::move(options)),
-      state_(std::make_unique<ExchangeState>()),
+      state_(std::make_unique<ExchangeState>(options_.timing.interval_s)),
       directory_(&state_->directory()),
       answer_thread_([this] {
         pthread_setname_np(pthread_self(), "order-answers");
@@ -333,7 +333,9 @@ v1::Zone ExchangeImpl::GetZone() const {
   }
   zone.set_participant_count(participants);
   for (uint64_t index : skipped_entries_) zone.add_skipped_ledger_indices(index);
-  if (!failures_.empty()) zone.set_scheduler_problem(GetSchedulerHealthLocked().reason);
+  if (!failures_.empty() || catch_up_) {
+    zone.set_scheduler_problem(GetSchedulerHealthLocked().reason);
+  }
   return zone;
 }
 

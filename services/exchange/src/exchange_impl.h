@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "open_position.h"
 #include "peergrid/exchange/exchange.h"
 #include "peergrid/runtime/drain_queue.h"
@@ -153,6 +154,29 @@ class ExchangeImpl final : public Exchange {
   void Raise(v1::Alarm alarm) ABSL_LOCKS_EXCLUDED(mu_);
   v1::Alarm MarketAlarm(v1::AlarmKind kind, std::string hub_id, std::string message) const;
   absl::Status ClearInterval(int64_t interval_start);
+  // Clears and settles, with one EmptyIntervals entry, the longest run of
+  // empty intervals from `first` whose settlement is due at `now_s`
+  // (exchange_catch_up.cc). Returns false, having written nothing, when
+  // `first` is not such an interval or a run may not start there (an
+  // earlier clearing is failing, no tariff yet): ClearInterval takes it.
+  absl::StatusOr<bool> ClearEmptyRun(int64_t first, int64_t now_s) ABSL_LOCKS_EXCLUDED(mu_);
+  // Returns whether the next run may start at `first`: every interval
+  // before it is cleared and none after it is closed, so the run follows
+  // the latest clearing without a gap (the audit's rule), and a tariff is in
+  // force.
+  bool EmptyRunMayStartLocked(int64_t first) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns whether `start` has orders (recorded or on their way to the
+  // ledger) or a clearing: no run may hold it.
+  bool BusyLocked(int64_t start) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns whether `start` has a read of a registered participant (or its
+  // reads cannot be read): it settles on its own entry.
+  bool HasReads(int64_t start) const ABSL_LOCKS_EXCLUDED(mu_);
+  // Starts, follows or ends a catch-up (SchedulerHealth.catching_up) before
+  // RunDue runs `item` (nullopt: nothing is due, so a catch-up is over).
+  void TrackCatchUpLocked(const std::optional<WorkItem>& item, int64_t now_s)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns "catching up: interval X of Y …" for the health reason.
+  std::string CatchUpReasonLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SettleInterval(int64_t interval_start);
   absl::Status CorrectLateReads(int64_t now_s);
   // Settles from the interval's reads; an unusable read settles its
@@ -207,6 +231,16 @@ class ExchangeImpl final : public Exchange {
   std::set<int64_t> unsettled_ ABSL_GUARDED_BY(mu_);
   std::set<int64_t> uncleared_ ABSL_GUARDED_BY(mu_);
   std::map<WorkItem, WorkFailure> failures_ ABSL_GUARDED_BY(mu_);
+  // A catch-up in progress: the intervals whose clearing was due when it
+  // began (`last` grows while the clock moves on), and the next to clear.
+  struct CatchUp {
+    int64_t first = 0;
+    int64_t last = 0;
+    int64_t next = 0;
+    uint64_t ledger_size_at_start = 0;
+    absl::Time started;  // wall time, for the log only
+  };
+  std::optional<CatchUp> catch_up_ ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> skipped_entries_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::Alarm> recent_alarms_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::Alarm> pending_alarms_ ABSL_GUARDED_BY(mu_);

@@ -173,6 +173,11 @@ SchedulerHealth ExchangeImpl::GetSchedulerHealthLocked() const {
         absl::StrCat(what, " of interval ", item.second, " has failed ", failure.attempts,
                      " times since ", failure.first_failed_unix_ms, " ms: ", failure.error);
   }
+  if (catch_up_) {
+    health.catching_up = true;
+    const std::string progress = CatchUpReasonLocked();
+    health.reason = health.reason.empty() ? progress : absl::StrCat(health.reason, "; ", progress);
+  }
   return health;
 }
 
@@ -192,13 +197,24 @@ absl::StatusOr<int> ExchangeImpl::RunDue() {
     {
       absl::MutexLock lock(&mu_);
       item = NextWorkLocked(now_s);
+      TrackCatchUpLocked(item, now_s);
     }
     if (!item) break;
-    absl::Status status =
-        item->first == Work::kClear ? ClearInterval(item->second) : SettleInterval(item->second);
+    absl::Status status;
+    bool settled_too = false;  // an empty run: cleared and settled in one entry
+    if (item->first == Work::kClear) {
+      absl::StatusOr<bool> run = ClearEmptyRun(item->second, now_s);
+      settled_too = run.ok() && *run;
+      status = !run.ok()     ? run.status()
+               : settled_too ? absl::OkStatus()
+                             : ClearInterval(item->second);
+    } else {
+      status = SettleInterval(item->second);
+    }
     {
       absl::MutexLock lock(&mu_);
       RecordOutcomeLocked(*item, status, now_s);
+      if (settled_too) unsettled_.erase(item->second);
     }
     RaisePending();
     if (!status.ok()) {

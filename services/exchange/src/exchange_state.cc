@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "peergrid/convert/market_convert.h"
+#include "peergrid/matching/empty_run.h"
 #include "peergrid/matching/order.h"
 
 namespace peergrid::exchange {
@@ -58,6 +59,9 @@ absl::Status ExchangeState::Apply(uint64_t index, const v1::LedgerEntry& entry) 
       break;
     case v1::LedgerEntry::kSettlementCorrected:
       status = ApplySettled(index, entry.settlement_corrected().settlement(), /*correction=*/true);
+      break;
+    case v1::LedgerEntry::kEmptyIntervals:
+      status = ApplyEmptyIntervals(index, entry.empty_intervals());
       break;
     case v1::LedgerEntry::kKeyRotated:
       break;
@@ -166,6 +170,45 @@ absl::Status ExchangeState::ApplySettled(uint64_t index, const v1::IntervalSettl
   if (!last_settled_ || settled.interval_start() > *last_settled_) {
     last_settled_ = settled.interval_start();
   }
+  return absl::OkStatus();
+}
+
+absl::Status ExchangeState::ApplyEmptyIntervals(uint64_t index, const v1::EmptyIntervals& empty) {
+  const matching::EmptyRun run{empty.first_interval_start(), empty.last_interval_start(),
+                               empty.interval_s()};
+  if (absl::Status valid = matching::ValidateEmptyRun(run, interval_s_); !valid.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("empty intervals: ", valid.message()));
+  }
+  if (!tariff_ || tariff_->SerializeAsString() != empty.tariff().SerializeAsString()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "empty intervals [", run.first, ", ", run.last, "]: the tariff is not the one in force"));
+  }
+  // Check before changing anything: none of them has an order or a clearing.
+  for (auto it = intervals_.lower_bound(run.first); it != intervals_.end() && it->first <= run.last;
+       ++it) {
+    if (!it->second.order_ids.empty() || it->second.clearing_index) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("empty intervals [", run.first, ", ", run.last, "]: interval ", it->first,
+                       it->second.clearing_index ? " is already cleared" : " has orders"));
+    }
+  }
+  for (int64_t start = run.first; start <= run.last; start += run.interval_s) {
+    IntervalRecord& interval = intervals_[start];
+    interval.clearing_index = index;
+    interval.clearing = v1::ClearingResult();
+    interval.clearing.set_interval_start(start);
+    interval.order_count = 0;
+    interval.tariff_at_clearing = *tariff_;
+    interval.settlement_index = index;
+    interval.settlement = v1::IntervalSettled();
+    interval.settlement.set_interval_start(start);
+    *interval.settlement.mutable_tariff() = *tariff_;
+    interval.settlement.mutable_result()->set_interval_start(start);
+    interval.settlement.set_clearing_index(index);
+    interval.corrected = false;
+  }
+  if (!last_cleared_ || run.last > *last_cleared_) last_cleared_ = run.last;
+  if (!last_settled_ || run.last > *last_settled_) last_settled_ = run.last;
   return absl::OkStatus();
 }
 

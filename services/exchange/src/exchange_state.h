@@ -54,6 +54,10 @@ struct IntervalRecord {
 
 class ExchangeState {
  public:
+  // `interval_s`: the zone's interval length (an EmptyIntervals entry must
+  // use it).
+  explicit ExchangeState(int64_t interval_s) : interval_s_(interval_s) {}
+
   // Applies the entry at `index`. Returns DataLoss naming the index when the
   // entry contradicts the state (e.g. a cancel of an unknown order): a ledger
   // the exchange wrote never does.
@@ -94,7 +98,11 @@ class ExchangeState {
   absl::Status ApplyOrderCancelled(uint64_t index, const v1::OrderCancelled& cancel);
   absl::Status ApplyCleared(uint64_t index, const v1::IntervalCleared& cleared);
   absl::Status ApplySettled(uint64_t index, const v1::IntervalSettled& settled, bool correction);
+  // Records every interval of the run as cleared empty and settled with no
+  // reads, both by entry `index` (as if each had its two entries).
+  absl::Status ApplyEmptyIntervals(uint64_t index, const v1::EmptyIntervals& empty);
 
+  const int64_t interval_s_;
   InMemoryHubDirectory directory_;
   std::optional<v1::Tariff> tariff_;
   std::optional<int64_t> first_entry_unix_ms_;

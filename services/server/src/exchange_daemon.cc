@@ -213,8 +213,9 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
 
   // Health follows the scheduler: NOT_SERVING (with the reason logged, in
   // peergrid_scheduler_stuck and in GetZone's scheduler_problem) while due
-  // work keeps failing, SERVING again once it recovers; never SERVING again
-  // once draining.
+  // work keeps failing, and while it catches up on intervals missed while
+  // down (GetZone says "catching up: interval X of Y …"); SERVING again once
+  // it recovers; never SERVING again once draining.
   absl::Mutex health_mu;
   bool draining = false, stuck_reported = false;
   auto update_health = [&] {
@@ -229,7 +230,7 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
       runtime::LogJson("info", "scheduler recovered: SERVING");
     }
     stuck_reported = now.stuck;
-    health->SetServingStatus(!now.stuck);
+    health->SetServingStatus(!now.stuck && !now.catching_up);
   };
   // Catch up on clearings and settlements that fell due while down, then
   // serve. A failure does not stop the start: the scheduler retries it.

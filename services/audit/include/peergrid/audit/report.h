@@ -41,8 +41,9 @@ enum class AuditCheck {
   kCheckpointSignature,  // "checkpoint_signature": signed by the key in force for its size
   kTree,                 // "tree": entries rebuild every checkpoint's root
   kConsistency,          // "consistency": extends the auditor's last trusted checkpoint
+  kEmptyIntervals,       // "empty_intervals": a run of intervals cleared and settled empty
 };
-inline constexpr size_t kAuditCheckCount = 14;
+inline constexpr size_t kAuditCheckCount = 15;
 
 // Returns the check's report name, e.g. "order_acceptance".
 absl::string_view AuditCheckName(AuditCheck check);
@@ -85,8 +86,10 @@ struct AuditReport {
   uint64_t key_rotations = 0;
   uint64_t orders = 0;
   uint64_t cancellations = 0;
-  uint64_t intervals_cleared = 0;
+  uint64_t intervals_cleared = 0;  // one by one and in empty runs
   uint64_t intervals_settled = 0;
+  uint64_t empty_runs = 0;       // EmptyIntervals entries
+  uint64_t empty_intervals = 0;  // the intervals they cleared and settled
   uint64_t corrections = 0;
   uint64_t fills = 0;
   uint64_t bills = 0;

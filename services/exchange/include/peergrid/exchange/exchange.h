@@ -67,8 +67,13 @@ struct SchedulerHealth {
   // Some due clearing, settlement or correction failed and has not yet
   // succeeded on a retry.
   bool stuck = false;
+  // Catching up: more than one interval's clearing fell due at once (after
+  // an outage) and RunDue is still working through them. Health is
+  // NOT_SERVING meanwhile, like when stuck.
+  bool catching_up = false;
   // When stuck: the oldest failing work, how often and since when it failed,
-  // and its last error.
+  // and its last error. When catching up (after that, "; "-separated):
+  // "catching up: interval X of Y missed while down (interval <start>)".
   std::string reason;
   int failing = 0;  // work items failing now
 };
@@ -118,7 +123,12 @@ class Exchange {
   virtual absl::StatusOr<uint64_t> OrderIndex(const std::string& order_id) const = 0;
 
   // Runs every clearing and settlement due at the clock's now, in due order,
-  // each exactly once, and corrections for late reads. Returns how many ran.
+  // each exactly once, and corrections for late reads. Returns how many ran
+  // (an empty run counts as one). A run of consecutive intervals whose
+  // settlement is already due and that have no orders and no meter reads of
+  // registered participants (what an outage leaves behind) is cleared and
+  // settled by one EmptyIntervals entry (docs/LEDGER.md); every other
+  // interval gets its IntervalCleared and IntervalSettled entries.
   // A failing item does not stop the others: it is retried with backoff (1 s,
   // 2 s, … at most 60 s of exchange clock) on later calls, and meanwhile the
   // scheduler is stuck (GetSchedulerHealth). Returns the first failure of this
