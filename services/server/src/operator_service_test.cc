@@ -44,8 +44,10 @@ class OperatorServiceTest : public ::testing::Test {
     ASSERT_OK(directory_.AddHub(hub));
     hub.set_hub_id("hub-silent");
     ASSERT_OK(directory_.AddHub(hub));
-    ASSERT_OK_AND_ASSIGN(
-        store_, telemetry::TelemetryStore::Open(peergrid::testing::FreshTempDir("operator")));
+    telemetry::TelemetryOptions options;
+    for (hub::AlarmRule& r : options.alarms.bank_rules) r.dwell_s = 0;  // thresholds alone
+    ASSERT_OK_AND_ASSIGN(store_, telemetry::TelemetryStore::Open(
+                                     peergrid::testing::FreshTempDir("operator"), options));
     hub_service_ =
         std::make_unique<HubServiceImpl>(store_.get(), &directory_, &clock_, &authorizer_);
     operator_service_ =
