@@ -52,8 +52,7 @@ absl::StatusOr<std::unique_ptr<AlarmLog>> AlarmLog::Open(rocksdb::DB* db, AlarmL
 absl::Status AlarmLog::Load() {
   absl::MutexLock lock(&mu_);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(kActive); it->Valid() && it->key().starts_with(kActive);
-       it->Next()) {
+  for (it->Seek(kActive); it->Valid() && it->key().starts_with(kActive); it->Next()) {
     v1::AlarmEvent event;
     if (!event.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError(absl::StrCat("active alarm ", it->key().ToString(), " (",
@@ -62,16 +61,13 @@ absl::Status AlarmLog::Load() {
     stored_active_.push_back(convert::FromProto(event));
   }
   PEERGRID_RETURN_IF_ERROR(storage::FromRocks(it->status(), "scan the active alarms"));
-  for (it->Seek(kHistory); it->Valid() && it->key().starts_with(kHistory);
-       it->Next()) {
+  for (it->Seek(kHistory); it->Valid() && it->key().starts_with(kHistory); it->Next()) {
     const absl::string_view key = storage::View(it->key());
     if (key.size() < kPrefixLen + 9 || key[key.size() - 9] != '/') {
-      return absl::DataLossError(
-          absl::StrCat("alarm history key ", KeyName(key), " has no seq"));
+      return absl::DataLossError(absl::StrCat("alarm history key ", KeyName(key), " has no seq"));
     }
     const std::string hub_id(key.substr(kPrefixLen, key.size() - 9 - kPrefixLen));
-    PEERGRID_ASSIGN_OR_RETURN(const uint64_t seq,
-                              storage::ParseKeyU64(key, HistoryPrefix(hub_id)));
+    PEERGRID_ASSIGN_OR_RETURN(const uint64_t seq, storage::ParseKeyU64(key, HistoryPrefix(hub_id)));
     seqs_[hub_id].push_back(seq);
     last_seq_ = std::max(last_seq_, seq);
   }
@@ -83,7 +79,14 @@ absl::Status AlarmLog::Append(absl::Span<const hub::AlarmEvent> events) {
   absl::MutexLock lock(&mu_);
   rocksdb::WriteBatch batch;
   uint64_t seq = last_seq_;
-  std::map<std::string, std::deque<uint64_t>> seqs = seqs_;
+  // The retained seqs of the hubs these events touch, applied once stored.
+  std::map<std::string, std::deque<uint64_t>> seqs;
+  for (const hub::AlarmEvent& e : events) {
+    if (!seqs.contains(e.alarm.hub_id)) {
+      auto kept = seqs_.find(e.alarm.hub_id);
+      seqs[e.alarm.hub_id] = kept == seqs_.end() ? std::deque<uint64_t>() : kept->second;
+    }
+  }
   for (const hub::AlarmEvent& e : events) {
     v1::AlarmHistoryEntry entry;
     entry.set_seq(++seq);
@@ -106,7 +109,7 @@ absl::Status AlarmLog::Append(absl::Span<const hub::AlarmEvent> events) {
   PEERGRID_RETURN_IF_ERROR(
       storage::FromRocks(db_->Write(write_options, &batch), "store alarm transitions"));
   last_seq_ = seq;
-  seqs_ = std::move(seqs);
+  for (auto& [hub_id, kept] : seqs) seqs_[hub_id] = std::move(kept);
   return absl::OkStatus();
 }
 
