@@ -232,7 +232,8 @@ TEST_F(AlarmHistoryTest, ActiveAlarmsAndHistorySurviveARestart) {
   EXPECT_THAT(lines[1], HasSubstr("HUB_STALE"));
   EXPECT_THAT(lines[3], HasSubstr("CLEARED"));
   EXPECT_THAT(lines[3], HasSubstr("hub-b"));
-  EXPECT_THAT(lines.back(), HasSubstr(absl::StrCat(lines.size() - 2, " transitions (the exchange "
+  EXPECT_THAT(lines.back(), HasSubstr(absl::StrCat(lines.size() - 2,
+                                                   " transitions (the exchange "
                                                    "keeps the last 50 per hub)")));
   const std::vector<v1::AlarmHistoryEntry> last = History();
   ASSERT_GE(last.size(), 3u);

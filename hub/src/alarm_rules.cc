@@ -117,11 +117,12 @@ absl::Status ValidateAlarmRules(absl::Span<const AlarmRule> rules) {
     if (!std::isfinite(r.raise_at) || !std::isfinite(r.clear_at)) {
       return absl::InvalidArgumentError(absl::StrCat(name, " has a threshold that is not finite"));
     }
-    const bool low_is_bad = r.compare == AlarmCompare::kBelow || r.compare == AlarmCompare::kAtOrBelow;
+    const bool low_is_bad =
+        r.compare == AlarmCompare::kBelow || r.compare == AlarmCompare::kAtOrBelow;
     if (low_is_bad ? r.clear_at < r.raise_at : r.clear_at > r.raise_at) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          name, " clears at ", r.clear_at, ", on the bad side of its raise threshold ", r.raise_at,
-          " (", AlarmCompareWords(r.compare), " is bad)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " clears at ", r.clear_at, ", on the bad side of its raise threshold ",
+                       r.raise_at, " (", AlarmCompareWords(r.compare), " is bad)"));
     }
     if (r.dwell_s < 0 || r.dwell_s > 86'400) {
       return absl::InvalidArgumentError(

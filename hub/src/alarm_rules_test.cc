@@ -36,8 +36,8 @@ TEST(AlarmRulesTest, TheDefaultTableIsDesignSection6WithABandOnEveryThreshold) {
         r.quantity == AlarmQuantity::kDeviceAlarmBits) {
       continue;
     }
-    EXPECT_NE(r.raise_at, r.clear_at) << AlarmKindName(r.kind) << "/"
-                                      << AlarmSeverityName(r.severity);
+    EXPECT_NE(r.raise_at, r.clear_at)
+        << AlarmKindName(r.kind) << "/" << AlarmSeverityName(r.severity);
   }
   const AlarmRule stale = HubStaleRule(4);
   EXPECT_EQ(stale.raise_at, 4);
@@ -53,8 +53,8 @@ TEST(AlarmRulesTest, ValidateRefusesAClearOnTheBadSideADuplicateAndABadDwell) {
                        HasSubstr("SOC_LOW/warning clears at 19, on the bad side")));
   rules = DefaultBankAlarmRules();
   FindAlarmRule(&rules, AlarmKind::kCellTempHigh, AlarmSeverity::kCritical)->clear_at = 56;
-  EXPECT_THAT(ValidateAlarmRules(rules), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                  HasSubstr("CELL_TEMP_HIGH/critical")));
+  EXPECT_THAT(ValidateAlarmRules(rules),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("CELL_TEMP_HIGH/critical")));
   rules = DefaultBankAlarmRules();
   rules.push_back(rules.front());
   EXPECT_THAT(ValidateAlarmRules(rules),

@@ -86,14 +86,13 @@ absl::StatusOr<std::string> BankRule(const hub::AlarmRule& r) {
   }
   const std::string raise = Number(r.raise_at * m->scale);
   const std::string clear = Number(r.clear_at * m->scale);
-  const std::string expr =
-      absl::StrCat(m->name, " ", Op(r.compare), " ", raise, " or (", m->name, " ", Op(r.compare),
-                   " ", clear, " and ignoring(alertname, alertstate, severity) ALERTS{alertname=\"",
-                   r.alert, "\"})");
-  const std::string summary = absl::StrCat(
-      "Battery {{ $labels.bank }} on hub {{ $labels.hub }}: ", m->label, " ",
-      hub::AlarmCompareWords(r.compare), " ", Number(r.raise_at), m->unit, " (clears ",
-      ClearWords(r.compare), " ", Number(r.clear_at), m->unit, ")");
+  const std::string expr = absl::StrCat(
+      m->name, " ", Op(r.compare), " ", raise, " or (", m->name, " ", Op(r.compare), " ", clear,
+      " and ignoring(alertname, alertstate, severity) ALERTS{alertname=\"", r.alert, "\"})");
+  const std::string summary =
+      absl::StrCat("Battery {{ $labels.bank }} on hub {{ $labels.hub }}: ", m->label, " ",
+                   hub::AlarmCompareWords(r.compare), " ", Number(r.raise_at), m->unit, " (clears ",
+                   ClearWords(r.compare), " ", Number(r.clear_at), m->unit, ")");
   return Rule(r.alert, expr, r.dwell_s, r.severity, summary);
 }
 

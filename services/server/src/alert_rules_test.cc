@@ -27,9 +27,9 @@ std::string ReadFile(const std::string& path) {
 // The checked-in rules are the generator's output for the default table: a
 // threshold changed in hub/alarm_rules.cc without regenerating fails here.
 TEST(AlertRulesTest, TheCheckedInRulesAreGeneratedFromTheDefaultTable) {
-  ASSERT_OK_AND_ASSIGN(const std::string generated,
-                       PrometheusAlertRules(hub::DefaultBankAlarmRules(),
-                                            MarketTiming().stale_after_periods));
+  ASSERT_OK_AND_ASSIGN(
+      const std::string generated,
+      PrometheusAlertRules(hub::DefaultBankAlarmRules(), MarketTiming().stale_after_periods));
   const std::string checked_in =
       ReadFile(std::string(PEERGRID_SOURCE_DIR) + "/deploy/prometheus/peergrid-alerts.yml");
   EXPECT_EQ(generated, checked_in)
@@ -47,8 +47,8 @@ TEST(AlertRulesTest, EveryThresholdBandAndDwellComesFromTheTable) {
   EXPECT_THAT(before, HasSubstr("peergrid_ess_cell_temperature_max_celsius >= 55 or"));
   EXPECT_THAT(before, HasSubstr("more than 3 reporting periods"));
 
-  hub::AlarmRule* crit = hub::FindAlarmRule(&rules, hub::AlarmKind::kSocLow,
-                                            hub::AlarmSeverity::kCritical);
+  hub::AlarmRule* crit =
+      hub::FindAlarmRule(&rules, hub::AlarmKind::kSocLow, hub::AlarmSeverity::kCritical);
   crit->raise_at = 8;
   crit->clear_at = 15;
   crit->dwell_s = 90;

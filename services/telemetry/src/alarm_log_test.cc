@@ -60,8 +60,7 @@ class AlarmLogTest : public ::testing::Test {
     const v1::HubReport* reports[] = {&report};
     ASSERT_OK_AND_ASSIGN(std::vector<IngestResult> results,
                          store_->Ingest(report.hub_id(), reports, now_ms));
-    ASSERT_EQ(results[0].outcome, IngestResult::Outcome::kStored)
-        << results[0].rejection.message();
+    ASSERT_EQ(results[0].outcome, IngestResult::Outcome::kStored) << results[0].rejection.message();
   }
   const hub::Alarm* Find(hub::AlarmKind kind, const std::string& hub = "hub-1") {
     active_ = store_->monitor().ActiveAlarms(hub);
