@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Checks the deployment files: systemd units (systemd-analyze verify, with the
-# ExecStart paths pointed at this build) and Prometheus alert rules (promtool).
+# ExecStart paths pointed at this build) and Prometheus alert rules (promtool),
+# which must be exactly what `peergridctl alert-rules` generates from the alarm
+# rules table (hub/alarm_rules.h).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -15,6 +17,15 @@ done
 out=$(systemd-analyze verify "$tmp"/*.service 2>&1) || { echo "$out" >&2; exit 1; }
 if echo "$out" | grep -qiE "error|invalid|unknown|failed"; then echo "$out" >&2; exit 1; fi
 echo "deploy: systemd units ok"
+if ! "$build/bin/peergridctl" alert-rules > "$tmp/peergrid-alerts.yml"; then
+  echo "deploy: $build/bin/peergridctl alert-rules failed (build peergridctl first)" >&2
+  exit 1
+fi
+if ! diff -u deploy/prometheus/peergrid-alerts.yml "$tmp/peergrid-alerts.yml" >&2; then
+  echo "deploy: deploy/prometheus/peergrid-alerts.yml differs from the alarm rules table;" \
+       "regenerate it: $build/bin/peergridctl alert-rules > deploy/prometheus/peergrid-alerts.yml" >&2
+  exit 1
+fi
 promtool check rules deploy/prometheus/peergrid-alerts.yml >/dev/null
 # The scrape config names files that exist only on a deployed host: check a
 # copy whose paths point at stand-ins.

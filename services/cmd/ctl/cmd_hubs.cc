@@ -2,6 +2,7 @@
 //   peergridctl hubs [--hub ID]          hubs with freshness, or one hub's meters
 //   peergridctl batteries [--hub ID]     every bank's latest state and alarms
 //   peergridctl alarms [--hub ID] [--watch]   active alarms, or stream transitions
+//   peergridctl alarms --history [--hub ID] [--limit N]   stored transitions, oldest first
 // Each takes --server ADDR, --json and --timeout (client.h).
 #include <iostream>
 #include <memory>
@@ -110,6 +111,35 @@ void PrintAlarmEvent(const v1::AlarmEvent& e, bool json) {
             << std::flush;
 }
 
+// Prints the stored alarm transitions, one a line: when, what and why.
+int AlarmHistory(const ServerOptions& server, const std::string& hub_id, int32_t limit) {
+  auto stub = v1::OperatorService::NewStub(Connect(server));
+  v1::ListAlarmHistoryRequest req;
+  req.set_hub_id(hub_id);
+  req.set_limit(limit);
+  v1::ListAlarmHistoryResponse resp;
+  grpc::Status s = stub->ListAlarmHistory(Context(server).get(), req, &resp);
+  if (!s.ok()) return RpcFailed("alarms --history", s);
+  if (server.json) {
+    PrintJson(resp);
+    return 0;
+  }
+  Table t({"SEQ", "AT", "TRANSITION", "SEVERITY", "HUB", "BANK", "KIND", "VALUE", "THRESHOLD",
+           "SINCE", "MESSAGE"});
+  for (const v1::AlarmHistoryEntry& entry : resp.entries()) {
+    const v1::AlarmEvent& e = entry.event();
+    const v1::Alarm& a = e.alarm();
+    t.Add({absl::StrCat(entry.seq()), Ms(e.at_unix_ms()), v1::AlarmTransition_Name(e.transition()),
+           Severity(a.severity()), a.hub_id(), a.bank_id().empty() ? "-" : a.bank_id(),
+           v1::AlarmKind_Name(a.kind()), absl::StrFormat("%.2f", a.value()),
+           absl::StrFormat("%.2f", a.threshold()), Ms(a.condition_since_unix_ms()), a.message()});
+  }
+  t.Print();
+  std::cout << absl::StrFormat("%d transitions (the exchange keeps the last %d per hub)\n",
+                               resp.entries_size(), resp.retained_per_hub());
+  return 0;
+}
+
 int Alarms(const ServerOptions& server, const std::string& hub_id, bool watch) {
   auto stub = v1::OperatorService::NewStub(Connect(server));
   if (!watch) {
@@ -164,14 +194,24 @@ void AddBatteries(CLI::App& root) {
 }
 
 void AddAlarms(CLI::App& root) {
-  auto* cmd = root.add_subcommand("alarms", "Show active alarms, or stream them with --watch");
+  auto* cmd = root.add_subcommand(
+      "alarms", "Show active alarms, stream them with --watch, or list past ones with --history");
   auto server = std::make_shared<ServerOptions>();
   auto hub = std::make_shared<std::string>();
   auto watch = std::make_shared<bool>(false);
+  auto history = std::make_shared<bool>(false);
+  auto limit = std::make_shared<int32_t>(100);
   AddServerOptions(cmd, server.get());
   cmd->add_option("--hub", *hub, "only this hub's alarms");
-  cmd->add_flag("--watch", *watch, "stream alarm transitions until interrupted");
-  cmd->callback([server, hub, watch] { SetExitCode(Alarms(*server, *hub, *watch)); });
+  auto* watch_flag = cmd->add_flag("--watch", *watch, "stream alarm transitions until interrupted");
+  cmd->add_flag("--history", *history,
+                "list the stored transitions (raised, escalated, cleared), oldest first")
+      ->excludes(watch_flag);
+  cmd->add_option("--limit", *limit, "with --history: the newest this many (at most 10000)")
+      ->check(CLI::Range(1, 10'000));
+  cmd->callback([server, hub, watch, history, limit] {
+    SetExitCode(*history ? AlarmHistory(*server, *hub, *limit) : Alarms(*server, *hub, *watch));
+  });
 }
 
 }  // namespace

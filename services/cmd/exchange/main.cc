@@ -38,6 +38,8 @@ ABSL_FLAG(int64_t, settlement_grace_s, 900, "grace for late meter data before se
 ABSL_FLAG(int32_t, stale_after_periods, peergrid::MarketTiming().stale_after_periods,
           "a hub is stale (its sellers cannot sell, HUB_STALE) after this many reporting "
           "periods without a report");
+ABSL_FLAG(int32_t, alarm_history_per_hub, 1000,
+          "alarm transitions (raised, escalated, cleared) kept per hub; older ones are dropped");
 ABSL_FLAG(double, checkpoint_every_s, 1.0, "sign a checkpoint this often while entries arrive");
 ABSL_FLAG(int32_t, max_message_bytes, 4 << 20, "largest gRPC message accepted, bytes");
 ABSL_FLAG(int64_t, hub_stream_max_queued, 64,
@@ -119,6 +121,7 @@ int main(int argc, char** argv) {
   flags.checkpoint_every_s = absl::GetFlag(FLAGS_checkpoint_every_s);
   flags.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   flags.hub_stream_max_queued = absl::GetFlag(FLAGS_hub_stream_max_queued);
+  flags.alarm_history_per_hub = absl::GetFlag(FLAGS_alarm_history_per_hub);
   flags.require_signed_orders = absl::GetFlag(FLAGS_require_signed_orders);
   flags.metrics_token_file = absl::GetFlag(FLAGS_metrics_token_file);
   flags.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);

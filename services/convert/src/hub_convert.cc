@@ -72,12 +72,30 @@ void ToProto(const hub::Alarm& in, v1::Alarm* out) {
   out->set_value(in.value);
   out->set_threshold(in.threshold);
   out->set_raised_at_unix_ms(in.raised_at_unix_ms);
+  out->set_condition_since_unix_ms(in.condition_since_unix_ms);
 }
 
 void ToProto(const hub::AlarmEvent& in, v1::AlarmEvent* out) {
   ToProto(in.alarm, out->mutable_alarm());
   out->set_transition(static_cast<v1::AlarmTransition>(in.transition));
   out->set_at_unix_ms(in.at_unix_ms);
+}
+
+hub::Alarm FromProto(const v1::Alarm& in) {
+  return {in.hub_id(),
+          in.bank_id(),
+          static_cast<hub::AlarmKind>(in.kind()),
+          static_cast<hub::AlarmSeverity>(in.severity()),
+          in.message(),
+          in.value(),
+          in.threshold(),
+          in.raised_at_unix_ms(),
+          in.condition_since_unix_ms()};
+}
+
+hub::AlarmEvent FromProto(const v1::AlarmEvent& in) {
+  return {FromProto(in.alarm()), static_cast<hub::AlarmTransition>(in.transition()),
+          in.at_unix_ms()};
 }
 
 hub::IntervalRead FromProto(const v1::IntervalRead& in) {

@@ -38,6 +38,30 @@ TEST(HubConvertTest, StorageCapacityOfAReportEqualsTheAgentsOfItsSample) {
 
 // An enum number the protocol does not define survives the wire (proto3
 // enums are open) and is refused, naming the field.
+// The alarm log stores events as protos and restores them with FromProto:
+// every field, the since-time included, must come back.
+TEST(HubConvertTest, AlarmEventsRoundTrip) {
+  const hub::AlarmEvent in{
+      {"hub-1", "bank-a", hub::AlarmKind::kCellTempHigh, hub::AlarmSeverity::kCritical, "hot", 56.5,
+       55, 1'782'000'060'000, 1'782'000'000'000},
+      hub::AlarmTransition::kEscalated,
+      1'782'000'090'000};
+  v1::AlarmEvent wire;
+  ToProto(in, &wire);
+  const hub::AlarmEvent out = FromProto(wire);
+  EXPECT_EQ(out.alarm.hub_id, "hub-1");
+  EXPECT_EQ(out.alarm.bank_id, "bank-a");
+  EXPECT_EQ(out.alarm.kind, hub::AlarmKind::kCellTempHigh);
+  EXPECT_EQ(out.alarm.severity, hub::AlarmSeverity::kCritical);
+  EXPECT_EQ(out.alarm.message, "hot");
+  EXPECT_DOUBLE_EQ(out.alarm.value, 56.5);
+  EXPECT_DOUBLE_EQ(out.alarm.threshold, 55);
+  EXPECT_EQ(out.alarm.raised_at_unix_ms, 1'782'000'060'000);
+  EXPECT_EQ(out.alarm.condition_since_unix_ms, 1'782'000'000'000);
+  EXPECT_EQ(out.transition, hub::AlarmTransition::kEscalated);
+  EXPECT_EQ(out.at_unix_ms, 1'782'000'090'000);
+}
+
 TEST(HubConvertTest, ValidateReportRefusesUnknownEnumNumbersFromTheWire) {
   v1::HubReport report;
   report.set_hub_id("hub-1");

@@ -209,6 +209,8 @@ std::map<std::string, Authorizer::Rule, std::less<>> Authorizer::Table() {
       [](A a, C c, const v1::GetBatteryHistoryRequest& r) { return a.ViewHub(c, r.hub_id()); });
   t[MethodName(ops, "WatchAlarms")] = Typed<v1::WatchAlarmsRequest>(
       [](A a, C c, const v1::WatchAlarmsRequest& r) { return a.ViewHub(c, r.hub_id()); });
+  t[MethodName(ops, "ListAlarmHistory")] = Typed<v1::ListAlarmHistoryRequest>(
+      [](A a, C c, const v1::ListAlarmHistoryRequest& r) { return a.ViewHub(c, r.hub_id()); });
   return t;
 }
 

@@ -228,6 +228,12 @@ TEST_F(AuthorizerTest, OperatorsSeeTheirOwnHub) {
   EXPECT_THAT(Call(kOp1, kOps, "ListBatteries", v1::ListBatteriesRequest()),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("every hub")));
   EXPECT_OK(Call(kReg, kOps, "WatchAlarms", v1::WatchAlarmsRequest()));
+  v1::ListAlarmHistoryRequest history;
+  history.set_hub_id("hub-1");
+  EXPECT_OK(Call(kOp1, kOps, "ListAlarmHistory", history));
+  EXPECT_OK(Call(kReg, kOps, "ListAlarmHistory", v1::ListAlarmHistoryRequest()));
+  EXPECT_THAT(Call(kOp1, kOps, "ListAlarmHistory", v1::ListAlarmHistoryRequest()),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("every hub")));
   EXPECT_OK(Call(kOp1, kOps, "ListHubs", v1::ListHubsRequest()));
   EXPECT_THAT(Call(kH1, kOps, "ListHubs", v1::ListHubsRequest()),
               StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));

@@ -96,6 +96,7 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
   // battery monitor) and the metrics read interval length and staleness from it.
   telemetry::TelemetryOptions telemetry_options;
   telemetry_options.timing = flags.timing;
+  telemetry_options.alarm_history_per_hub = flags.alarm_history_per_hub;
   PEERGRID_ASSIGN_OR_RETURN(
       std::unique_ptr<telemetry::TelemetryStore> telemetry_store,
       telemetry::TelemetryStore::Open(flags.data_dir + "/telemetry", telemetry_options));

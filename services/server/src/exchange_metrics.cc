@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "peergrid/hub/battery_monitor.h"
+#include "peergrid/server/alert_rules.h"
 #include "prometheus/collectable.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -48,14 +49,13 @@ class TelemetryCollector final : public prometheus::Collectable {
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     auto stale =
-        GaugeFamily("peergrid_hub_stale", absl::StrCat("1 when the hub sent no report for ",
-                                                       stale_after_periods_, " reporting periods"));
+        GaugeFamily(kHubStaleMetric, absl::StrCat("1 when the hub sent no report for ",
+                                                  stale_after_periods_, " reporting periods"));
     auto age = GaugeFamily("peergrid_hub_last_report_age_seconds",
                            "Exchange-clock seconds since the hub's last stored report");
-    auto soc = GaugeFamily("peergrid_ess_state_of_charge_ratio", "Battery bank state of charge");
-    auto soh = GaugeFamily("peergrid_ess_state_of_health_ratio", "Battery bank state of health");
-    auto temp = GaugeFamily("peergrid_ess_cell_temperature_max_celsius",
-                            "Highest cell temperature of the bank");
+    auto soc = GaugeFamily(kSocMetric, "Battery bank state of charge");
+    auto soh = GaugeFamily(kSohMetric, "Battery bank state of health");
+    auto temp = GaugeFamily(kCellTempMaxMetric, "Highest cell temperature of the bank");
     auto power = GaugeFamily("peergrid_ess_power_watts",
                              "Bank power at its terminals (discharge +, charge -)");
     const int64_t now_ms = absl::ToUnixMillis(clock_->Now());

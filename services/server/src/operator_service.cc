@@ -12,6 +12,10 @@
 namespace peergrid::server {
 namespace {
 
+// ListAlarmHistory's limit: its default and its largest value.
+constexpr int32_t kDefaultAlarmHistory = 100;
+constexpr int32_t kMaxAlarmHistory = 10'000;
+
 void AddAlarms(const std::vector<hub::Alarm>& alarms, const std::string& bank_id,
                google::protobuf::RepeatedPtrField<v1::Alarm>* out) {
   for (const hub::Alarm& a : alarms) {
@@ -200,6 +204,33 @@ grpc::Status OperatorServiceImpl::WatchAlarms(grpc::ServerContext* context,
     }
     Tick();
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorServiceImpl::ListAlarmHistory(grpc::ServerContext* context,
+                                                   const v1::ListAlarmHistoryRequest* request,
+                                                   v1::ListAlarmHistoryResponse* response) {
+  if (grpc::Status s = authorizer_->Admit(
+          context, MethodName(v1::OperatorService::service_full_name(), "ListAlarmHistory"),
+          *request);
+      !s.ok()) {
+    return s;
+  }
+  if (request->limit() < 0 || request->limit() > kMaxAlarmHistory) {
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("limit ", request->limit(), " is outside [0, ", kMaxAlarmHistory, "]"));
+  }
+  if (!request->hub_id().empty()) {
+    absl::StatusOr<v1::Hub> hub = directory_->FindHub(request->hub_id());
+    if (!hub.ok()) return rpc::ToGrpcStatus(hub.status());
+  }
+  Tick();  // a hub gone silent shows in its history as soon as anyone looks
+  absl::StatusOr<std::vector<v1::AlarmHistoryEntry>> history = store_->AlarmHistory(
+      request->hub_id(), request->limit() == 0 ? kDefaultAlarmHistory : request->limit());
+  if (!history.ok()) return rpc::ToGrpcStatus(history.status());
+  for (v1::AlarmHistoryEntry& e : *history) *response->add_entries() = std::move(e);
+  response->set_retained_per_hub(store_->alarm_history_per_hub());
   return grpc::Status::OK;
 }
 

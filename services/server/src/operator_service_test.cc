@@ -44,8 +44,11 @@ class OperatorServiceTest : public ::testing::Test {
     ASSERT_OK(directory_.AddHub(hub));
     hub.set_hub_id("hub-silent");
     ASSERT_OK(directory_.AddHub(hub));
-    ASSERT_OK_AND_ASSIGN(
-        store_, telemetry::TelemetryStore::Open(peergrid::testing::FreshTempDir("operator")));
+    telemetry::TelemetryOptions options;
+    for (hub::AlarmRule& r : options.alarms.bank_rules) r.dwell_s = 0;  // thresholds alone
+    options.alarm_history_per_hub = 3;
+    ASSERT_OK_AND_ASSIGN(store_, telemetry::TelemetryStore::Open(
+                                     peergrid::testing::FreshTempDir("operator"), options));
     hub_service_ =
         std::make_unique<HubServiceImpl>(store_.get(), &directory_, &clock_, &authorizer_);
     operator_service_ =
@@ -170,6 +173,44 @@ TEST_F(OperatorServiceTest, WatchAlarmsStreamsRaisedAndStaleTransitions) {
   while (reader->Read(&rest)) {
   }
   (void)reader->Finish();
+}
+
+TEST_F(OperatorServiceTest, ListAlarmHistoryReturnsTheKeptTransitionsOldestFirst) {
+  SendAll({Report(1, 15)});  // SOC_LOW warning raised
+  clock_.Advance(absl::Seconds(1));
+  SendAll({Report(2, 8)});  // escalated to critical
+  clock_.Advance(absl::Seconds(1));
+  SendAll({Report(3, 50)});  // cleared
+  clock_.Advance(absl::Seconds(1));
+  SendAll({Report(4, 15)});  // raised again: the oldest of hub-1's four is dropped
+  grpc::ClientContext c1;
+  v1::ListAlarmHistoryRequest req;
+  req.set_hub_id("hub-1");
+  v1::ListAlarmHistoryResponse resp;
+  ASSERT_TRUE(ops_->ListAlarmHistory(&c1, req, &resp).ok());
+  EXPECT_EQ(resp.retained_per_hub(), 3);
+  ASSERT_EQ(resp.entries_size(), 3);
+  EXPECT_EQ(resp.entries(0).event().transition(), v1::ESCALATED);
+  EXPECT_EQ(resp.entries(1).event().transition(), v1::CLEARED);
+  EXPECT_EQ(resp.entries(2).event().transition(), v1::RAISED);
+  EXPECT_EQ(resp.entries(2).event().at_unix_ms(), kT0Ms + 3000);
+  EXPECT_LT(resp.entries(0).seq(), resp.entries(2).seq());
+
+  req.set_limit(1);
+  grpc::ClientContext c2;
+  v1::ListAlarmHistoryResponse newest;
+  ASSERT_TRUE(ops_->ListAlarmHistory(&c2, req, &newest).ok());
+  ASSERT_EQ(newest.entries_size(), 1);
+  EXPECT_EQ(newest.entries(0).seq(), resp.entries(2).seq());
+  req.set_limit(10'001);
+  grpc::ClientContext c3;
+  v1::ListAlarmHistoryResponse bad;
+  EXPECT_EQ(ops_->ListAlarmHistory(&c3, req, &bad).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  req.set_limit(0);
+  req.set_hub_id("nope");
+  grpc::ClientContext c4;
+  EXPECT_EQ(ops_->ListAlarmHistory(&c4, req, &bad).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 }  // namespace

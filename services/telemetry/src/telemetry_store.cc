@@ -22,6 +22,7 @@ namespace {
 //   r/<hub>/<seq>                  received_ms (8 bytes LE) + HubReport bytes
 //   i/<interval_start>/<participant>  IntervalRead bytes
 //   b/<hub>/<bank>/<bucket_ms>     count, Σ power (8 bytes LE each) + BatteryHistoryPoint bytes
+//   e/…, a/…                       the alarm history and active alarms (alarm_log.h)
 // A stored value that does not decode is DataLoss naming its key (as above,
 // integers in decimal), never skipped.
 
@@ -112,7 +113,7 @@ struct TelemetryStore::HubState {
   mutable absl::Mutex mu;  // guards the fields below against readers
   uint64_t last_seq = 0;
   uint64_t latest_seq = 0;
-  int64_t last_received_ms = 0;
+  int64_t last_received_ms = 0;  // of the last batch, duplicates included (not staleness)
   std::optional<HubSnapshot> latest;
   hub::HubSample latest_sample;
   // Open history buckets per bank (touched only under ingest_mu).
@@ -122,6 +123,17 @@ struct TelemetryStore::HubState {
 absl::StatusOr<std::unique_ptr<TelemetryStore>> TelemetryStore::Open(const std::string& dir,
                                                                      TelemetryOptions options) {
   PEERGRID_RETURN_IF_ERROR(options.timing.Validate());
+  PEERGRID_RETURN_IF_ERROR(hub::ValidateAlarmRules(options.alarms.bank_rules));
+  for (const auto& [bank, rules] : options.alarms.overrides) {
+    if (absl::Status s = hub::ValidateAlarmRules(rules); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bank ", bank.second, " of hub ", bank.first, ": ", s.message()));
+    }
+  }
+  if (options.alarm_history_per_hub < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "alarm_history_per_hub is ", options.alarm_history_per_hub, ": expected at least 1"));
+  }
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.write_buffer_size = 64 << 20;
@@ -168,7 +180,25 @@ absl::Status TelemetryStore::Load() {
     st.latest_sample = convert::FromProto(snap.report);
     st.latest = std::move(snap);
   }
-  return storage::FromRocks(it->status(), "scan telemetry meta");
+  PEERGRID_RETURN_IF_ERROR(storage::FromRocks(it->status(), "scan telemetry meta"));
+  return RestoreAlarms();
+}
+
+absl::Status TelemetryStore::RestoreAlarms() {
+  PEERGRID_ASSIGN_OR_RETURN(
+      alarm_log_, AlarmLog::Open(db_.get(), {.history_per_hub = options_.alarm_history_per_hub,
+                                             .sync = options_.sync}));
+  std::vector<std::pair<hub::HubSample, int64_t>> latest;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, st] : hubs_) {
+      absl::MutexLock state_lock(&st->mu);
+      if (st->latest) latest.emplace_back(st->latest_sample, st->latest->received_at_unix_ms);
+    }
+  }
+  monitor_.AttachLog(alarm_log_.get());
+  monitor_.Restore(latest, alarm_log_->stored_active());
+  return absl::OkStatus();
 }
 
 TelemetryStore::HubState& TelemetryStore::StateFor(const std::string& hub_id) {
@@ -365,8 +395,8 @@ bool TelemetryStore::IsStale(const std::string& hub_id, int32_t reporting_period
   const HubState* st = FindState(hub_id);
   if (st == nullptr) return true;
   absl::MutexLock lock(&st->mu);
-  if (st->last_received_ms == 0) return true;
-  return hub::IsHubStale(st->last_received_ms, 0, now_unix_ms, reporting_period_s,
+  if (!st->latest) return true;
+  return hub::IsHubStale(st->latest->received_at_unix_ms, 0, now_unix_ms, reporting_period_s,
                          options_.timing.stale_after_periods);
 }
 
@@ -406,6 +436,11 @@ absl::StatusOr<std::vector<uint64_t>> TelemetryStore::StoredSeqs(const std::stri
   PEERGRID_RETURN_IF_ERROR(
       storage::FromRocks(it->status(), absl::StrCat("read the stored reports of ", prefix)));
   return out;
+}
+
+absl::StatusOr<std::vector<v1::AlarmHistoryEntry>> TelemetryStore::AlarmHistory(
+    const std::string& hub_id, int32_t limit) const {
+  return alarm_log_->History(hub_id, limit);
 }
 
 std::vector<std::string> TelemetryStore::ReportingHubs() const {

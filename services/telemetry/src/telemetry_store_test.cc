@@ -78,6 +78,8 @@ class TelemetryStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = ::peergrid::testing::FreshTempDir("telemetry");
+    // Thresholds and bands alone: every report is judged at once.
+    for (hub::AlarmRule& r : options_.alarms.bank_rules) r.dwell_s = 0;
     Reopen();
   }
 
@@ -420,12 +422,14 @@ TEST_F(TelemetryStoreTest, LatestIsTheLastStoredReportOfTheBatch) {
   ASSERT_OK_AND_ASSIGN(HubSnapshot latest, store_->Latest("hub-1"));
   EXPECT_EQ(latest.report.seq(), 2u);
   EXPECT_EQ(store_->LastSeq("hub-1"), 2u);
-  // A batch of duplicates keeps the latest report but refreshes the receive time.
-  Ingest({MakeReport(2)}, kNowMs + 4000);
+  // A batch of duplicates keeps the latest report and its receive time: it
+  // does not make the hub fresh (nothing new is known about it).
+  Ingest({MakeReport(2)}, kNowMs + 2000);
   ASSERT_OK_AND_ASSIGN(latest, store_->Latest("hub-1"));
   EXPECT_EQ(latest.report.seq(), 2u);
   EXPECT_EQ(latest.received_at_unix_ms, kNowMs);
-  EXPECT_FALSE(store_->IsStale("hub-1", 1, kNowMs + 4000 + 3000));
+  EXPECT_FALSE(store_->IsStale("hub-1", 1, kNowMs + 3000));
+  EXPECT_TRUE(store_->IsStale("hub-1", 1, kNowMs + 3001));
 }
 
 TEST_F(TelemetryStoreTest, SeqsNeedNotBeContiguousAndSortNumerically) {
@@ -611,18 +615,24 @@ TEST_F(TelemetryStoreTest, RejectedReportsLeaveNoHistory) {
   EXPECT_THAT(store_->History("hub-1", "bank-1", 0, 0), IsOkAndHolds(IsEmpty()));
 }
 
-TEST_F(TelemetryStoreTest, StalenessFollowsTheLastReceiveTime) {
+TEST_F(TelemetryStoreTest, StalenessFollowsTheLastStoredReport) {
   EXPECT_TRUE(store_->IsStale("hub-1", 5, kNowMs));  // never reported
   IngestOne(MakeReport(1), kNowMs);
   EXPECT_FALSE(store_->IsStale("hub-1", 5, kNowMs));
   EXPECT_FALSE(store_->IsStale("hub-1", 5, kNowMs + 15'000));  // 3 periods exactly
   EXPECT_TRUE(store_->IsStale("hub-1", 5, kNowMs + 15'001));
   EXPECT_FALSE(store_->IsStale("hub-1", 60, kNowMs + 15'001));
-  // Any received report counts, even a rejected one: the hub is alive.
+  // A rejected report tells nothing current: the hub stays stale, as its
+  // sellers (the exchange's sell check) and HUB_STALE say.
+  store_->monitor().WatchHub("hub-1", 5, kNowMs);
   v1::HubReport bad = MakeReport(2);
   bad.mutable_banks(0)->set_soc_pct(200);
   IngestOne(bad, kNowMs + 20'000);
-  EXPECT_FALSE(store_->IsStale("hub-1", 5, kNowMs + 30'000));
+  EXPECT_TRUE(store_->IsStale("hub-1", 5, kNowMs + 20'000));
+  EXPECT_TRUE(store_->monitor().IsStale("hub-1", kNowMs + 20'000));
+  IngestOne(MakeReport(2), kNowMs + 21'000);
+  EXPECT_FALSE(store_->IsStale("hub-1", 5, kNowMs + 21'000));
+  EXPECT_FALSE(store_->monitor().IsStale("hub-1", kNowMs + 21'000));
 }
 
 TEST_F(TelemetryStoreTest, StalenessAndHubStaleFollowTheZonesStaleAfterPeriods) {
@@ -718,10 +728,16 @@ TEST_F(TelemetryStoreTest, StoredReportsRaiseAndClearAlarmsInTheMonitor) {
 }
 
 TEST_F(TelemetryStoreTest, AlarmThresholdsComeFromTheOptions) {
-  options_.alarms.defaults.soc_warning_pct = 70;  // 60 % is low now
-  hub::AlarmThresholds strict;
-  strict.temp_warning_c = 20;
+  std::vector<hub::AlarmRule> strict = options_.alarms.bank_rules;
+  hub::FindAlarmRule(&strict, hub::AlarmKind::kCellTempHigh, hub::AlarmSeverity::kWarning)
+      ->raise_at = 20;
+  hub::FindAlarmRule(&strict, hub::AlarmKind::kCellTempHigh, hub::AlarmSeverity::kWarning)
+      ->clear_at = 18;
   options_.alarms.overrides[{"hub-1", "bank-2"}] = strict;
+  hub::AlarmRule* soc = hub::FindAlarmRule(&options_.alarms.bank_rules, hub::AlarmKind::kSocLow,
+                                           hub::AlarmSeverity::kWarning);
+  soc->raise_at = 70;  // 60 % is low now
+  soc->clear_at = 72;
   Reopen();
   v1::HubReport r = MakeReport(1);
   v1::BatteryBankReading* second = r.add_banks();

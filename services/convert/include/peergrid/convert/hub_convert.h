@@ -27,6 +27,8 @@ hub::HubSample FromProto(const v1::HubReport& in);
 hub::MeterSample FromProto(const v1::MeterReading& in);
 hub::BankSample FromProto(const v1::BatteryBankReading& in);
 hub::IntervalRead FromProto(const v1::IntervalRead& in);
+hub::Alarm FromProto(const v1::Alarm& in);
+hub::AlarmEvent FromProto(const v1::AlarmEvent& in);
 
 // Returns OK when `report` is valid by itself (hub::ValidateSample of its
 // FromProto), else InvalidArgument naming the field.

@@ -37,6 +37,8 @@ struct ExchangeDaemonOptions {
   int32_t max_message_bytes = 4 << 20;
   // Reports read from one hub stream but not yet stored (HubServiceOptions).
   int64_t hub_stream_max_queued = 64;
+  // Alarm transitions kept per hub in the telemetry store (ListAlarmHistory).
+  int32_t alarm_history_per_hub = 1000;
   // Bounded resources (DESIGN.md §9); none is unlimited.
   int32_t max_concurrent_streams = 100;   // per connection (HTTP/2 streams)
   int32_t max_streams_per_identity = 16;  // WatchTrades streams of one identity

@@ -3,12 +3,13 @@
 // read from the TelemetryStore and its HubMonitor. Every call first syncs the
 // monitor with the HubDirectory (reporting periods) and raises HUB_STALE for
 // silent hubs, so staleness shows up as soon as anyone looks; WatchAlarms
-// re-checks about every 200 ms (real time) while it streams.
+// re-checks about every 200 ms (real time) while it streams. ListAlarmHistory
+// reads the transitions the telemetry store keeps (AlarmLog).
 //
 // Every call is authorized first (authorizer.h); ListHubs shows an operator
 // only its own hub.
 // Errors: NOT_FOUND for an unregistered hub or an unknown bank;
-// INVALID_ARGUMENT for a bad id or time range.
+// INVALID_ARGUMENT for a bad id, time range or history limit.
 // Thread-safety: thread-safe.
 #ifndef PEERGRID_SERVER_OPERATOR_SERVICE_H_
 #define PEERGRID_SERVER_OPERATOR_SERVICE_H_
@@ -39,6 +40,9 @@ class OperatorServiceImpl final : public v1::OperatorService::Service {
                                  v1::GetBatteryHistoryResponse* response) override;
   grpc::Status WatchAlarms(grpc::ServerContext* context, const v1::WatchAlarmsRequest* request,
                            grpc::ServerWriter<v1::AlarmEvent>* writer) override;
+  grpc::Status ListAlarmHistory(grpc::ServerContext* context,
+                                const v1::ListAlarmHistoryRequest* request,
+                                v1::ListAlarmHistoryResponse* response) override;
 
   // Syncs the monitor with the directory and raises HUB_STALE where due.
   void Tick();

@@ -4,7 +4,16 @@
 // highest processed seq. A report is stored with sync before Ingest returns,
 // so an acknowledgement built from Ingest's result is durable. It also keeps
 // in memory the latest state of every hub (meters, banks, grid) and feeds the
-// battery monitor (alarms).
+// battery monitor (alarms), whose transitions it keeps durably (AlarmLog, in
+// the same RocksDB): on Open the monitor gets back every active alarm and
+// each hub's last stored report with its receipt time, so alarms survive a
+// restart and HUB_STALE counts silence from the hub's last report.
+//
+// Staleness, for every user (IsStale, the monitor's HUB_STALE, the
+// exchange's sell check, the peergrid_hub_stale gauge): no report *stored*
+// for more than stale_after_periods reporting periods of the exchange clock,
+// judged from HubSnapshot::received_at_unix_ms by hub::IsHubStale.
+// Duplicates and rejected reports do not make a hub fresh.
 //
 // Ingest rules per report, in order (hub::telemetry_rules.h for the checks):
 //   seq ≤ LastSeq(hub) and the same measurement time as the stored report (or
@@ -45,6 +54,7 @@
 #include "peergrid/common/market_time.h"
 #include "peergrid/exchange/market_telemetry.h"
 #include "peergrid/hub/battery_monitor.h"
+#include "peergrid/telemetry/alarm_log.h"
 #include "peergrid/telemetry/hub_monitor.h"
 #include "peergrid/v1/hub.pb.h"
 #include "peergrid/v1/operator.pb.h"
@@ -65,8 +75,10 @@ struct TelemetryOptions {
   // timing.interval_s, and a hub is stale (IsStale, the monitor's HUB_STALE)
   // after timing.stale_after_periods reporting periods without a report.
   MarketTiming timing;
-  // Alarm thresholds and per-bank overrides.
+  // Alarm rules and per-bank overrides (hub/alarm_rules.h).
   hub::AlarmConfig alarms;
+  // Alarm transitions kept per hub (AlarmLog).
+  int32_t alarm_history_per_hub = 1000;
   // Sync every write (the durability contract); tests of other things may
   // turn it off.
   bool sync = true;
@@ -82,9 +94,10 @@ struct IngestResult {
 
 class TelemetryStore final : public exchange::MarketTelemetry {
  public:
-  // Opens (creating if needed) the store in `dir` and reloads every hub's
-  // latest state. Unavailable/DataLoss when RocksDB cannot open it,
-  // InvalidArgument when options.timing is invalid.
+  // Opens (creating if needed) the store in `dir`, reloads every hub's
+  // latest state and rebuilds the monitor's alarms. Unavailable/DataLoss when
+  // RocksDB cannot open it, InvalidArgument when options.timing, the alarm
+  // rules or alarm_history_per_hub are invalid.
   static absl::StatusOr<std::unique_ptr<TelemetryStore>> Open(const std::string& dir,
                                                               TelemetryOptions options = {});
   ~TelemetryStore() override;
@@ -116,9 +129,9 @@ class TelemetryStore final : public exchange::MarketTelemetry {
   // Returns the seq of the hub's latest stored report, 0 if none: what its
   // acknowledgements carry. Rejected reports never move it.
   uint64_t LastSeq(const std::string& hub_id) const;
-  // Returns whether the hub is stale at `now_unix_ms`: no report received for
-  // more than options().timing.stale_after_periods × `reporting_period_s` (a
-  // hub that never reported is stale).
+  // Returns whether the hub is stale at `now_unix_ms`: its latest stored
+  // report was received more than options().timing.stale_after_periods ×
+  // `reporting_period_s` ago (a hub that never reported is stale).
   bool IsStale(const std::string& hub_id, int32_t reporting_period_s, int64_t now_unix_ms) const;
   // Returns a bank's downsampled history in [from, to] (Unix ms; 0, 0 = all).
   absl::StatusOr<std::vector<v1::BatteryHistoryPoint>> History(const std::string& hub_id,
@@ -129,6 +142,12 @@ class TelemetryStore final : public exchange::MarketTelemetry {
   absl::StatusOr<std::vector<uint64_t>> StoredSeqs(const std::string& hub_id) const;
   // Returns the ids of every hub that ever reported, ordered.
   std::vector<std::string> ReportingHubs() const;
+  // Returns the newest `limit` stored alarm transitions (of one hub when
+  // `hub_id` is non-empty), oldest first (AlarmLog::History).
+  absl::StatusOr<std::vector<v1::AlarmHistoryEntry>> AlarmHistory(const std::string& hub_id,
+                                                                  int32_t limit) const;
+  // Returns how many alarm transitions are kept per hub.
+  int32_t alarm_history_per_hub() const { return options_.alarm_history_per_hub; }
 
   HubMonitor& monitor() { return monitor_; }
   const TelemetryOptions& options() const { return options_; }
@@ -137,11 +156,14 @@ class TelemetryStore final : public exchange::MarketTelemetry {
   struct HubState;
   TelemetryStore(std::unique_ptr<rocksdb::DB> db, TelemetryOptions options);
   absl::Status Load();
+  // Opens the alarm log and hands the monitor what it needs after a restart.
+  absl::Status RestoreAlarms();
   HubState& StateFor(const std::string& hub_id);
   const HubState* FindState(const std::string& hub_id) const;
 
   std::unique_ptr<rocksdb::DB> db_;
   const TelemetryOptions options_;
+  std::unique_ptr<AlarmLog> alarm_log_;  // set by Load; outlives monitor_
   HubMonitor monitor_;
   mutable absl::Mutex mu_;  // guards hubs_ (the map, not the states)
   std::map<std::string, std::unique_ptr<HubState>> hubs_ ABSL_GUARDED_BY(mu_);
