@@ -23,7 +23,8 @@ constexpr std::array<absl::string_view, kAuditCheckCount> kCheckNames = {"entry_
                                                                          "key_rotation",
                                                                          "checkpoint_signature",
                                                                          "tree",
-                                                                         "consistency"};
+                                                                         "consistency",
+                                                                         "energy_balance"};
 
 // Sort key in log order: entry i at 2i, a checkpoint of size n at 2n - 1
 // (after entry n - 1, before entry n).

@@ -41,8 +41,9 @@ enum class AuditCheck {
   kCheckpointSignature,  // "checkpoint_signature": signed by the key in force for its size
   kTree,                 // "tree": entries rebuild every checkpoint's root
   kConsistency,          // "consistency": extends the auditor's last trusted checkpoint
+  kEnergyBalance,        // "energy_balance": each hub's complete reads balance (DESIGN §12)
 };
-inline constexpr size_t kAuditCheckCount = 14;
+inline constexpr size_t kAuditCheckCount = 15;
 
 // Returns the check's report name, e.g. "order_acceptance".
 absl::string_view AuditCheckName(AuditCheck check);
