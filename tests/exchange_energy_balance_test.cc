@@ -154,7 +154,7 @@ TEST_F(EnergyBalanceTest, AMeterReadingFivePercentMoreThanItsHubSawRaisesAndFail
   const audit::AuditFailure& failure = report.failures[0];
   EXPECT_EQ(failure.check, audit::AuditCheck::kEnergyBalance);
   ASSERT_OK_AND_ASSIGN(v1::IntervalResult result, exchange_->GetIntervalResult(kInterval + 900));
-  EXPECT_EQ(failure.index, result.settlement_index());
+  EXPECT_EQ(failure.index, result.settlement_index().value());
   EXPECT_THAT(failure.reason, HasSubstr(absl::StrCat("interval ", kInterval + 900, ": hub hub-2")));
   EXPECT_THAT(failure.reason, HasSubstr("residual -50 Wh"));
 }
@@ -170,7 +170,9 @@ TEST_F(EnergyBalanceTest, IncompleteReadsAreNotJudged) {
   EXPECT_TRUE(Balance().empty());
   ASSERT_OK_AND_ASSIGN(v1::IntervalResult result, exchange_->GetIntervalResult(kInterval));
   for (const v1::Bill& bill : result.settlement().bills()) {
-    if (bill.participant_id() == "store-1") EXPECT_TRUE(bill.estimated());
+    if (bill.participant_id() == "store-1") {
+      EXPECT_TRUE(bill.estimated());
+    }
   }
   ASSERT_OK_AND_ASSIGN(audit::AuditReport report, Audit());
   EXPECT_EQ(report.failure_count, 0u) << audit::AuditReportText(report);
