@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "peergrid/audit/audit.h"
+#include "peergrid/audit/report.h"
 #include "peergrid/common/status.h"
 #include "peergrid/community/community.h"
 #include "peergrid/ledger/export_format.h"
@@ -180,6 +181,35 @@ void ExpectEveryClearingReruns(const std::string& dir, const Export& exported,
   *intervals_cleared = static_cast<int>(cleared.size());
 }
 
+// Every settlement records both hubs' grid reads and a read for every
+// storage participant (no bank settles ESTIMATED once its meter reports), and
+// the audit finds every hub's balance that it can check within bounds. hub-1
+// carries the test's meterless tester, so only hub-2's balance is complete.
+void ExpectEveryFlowMeteredAndBalanced(const community::Community& community,
+                                       const Export& exported) {
+  int settlements = 0, storage_reads = 0;
+  for (size_t index = 0; index < exported.entries.size(); ++index) {
+    v1::LedgerEntry entry;
+    ASSERT_TRUE(entry.ParseFromString(exported.entries[index]));
+    if (!entry.has_interval_settled()) continue;
+    ++settlements;
+    EXPECT_EQ(entry.interval_settled().hub_reads_size(), 2) << "entry " << index;
+    for (const v1::MeterRead& read : entry.interval_settled().meter_reads()) {
+      if (read.participant_id().find("storage") == std::string::npos) continue;
+      ++storage_reads;
+    }
+  }
+  EXPECT_GE(settlements, 96);
+  EXPECT_GE(storage_reads, settlements) << "storage participants have no reads";
+  const std::string dir = community.options().dir + "/export";
+  ASSERT_OK_AND_ASSIGN(ledger::VerifierKey key, audit::ReadVerifierKeyFile(dir + "/log.pub"));
+  ASSERT_OK_AND_ASSIGN(audit::AuditReport report,
+                       audit::AuditExport(dir, key, audit::AuditOptions{}));
+  EXPECT_TRUE(report.ok()) << audit::AuditReportText(report);
+  EXPECT_GE(report.counts[static_cast<size_t>(audit::AuditCheck::kEnergyBalance)].verified, 90u)
+      << audit::AuditReportText(report);
+}
+
 TEST(CommunityDayTest, ADayOfTradingIsRecordedVerifiedAndReproducible) {
   community::Community community(SmallCommunity("day"));
   ASSERT_OK(community.Start());
@@ -205,6 +235,7 @@ TEST(CommunityDayTest, ADayOfTradingIsRecordedVerifiedAndReproducible) {
   int cleared = 0;
   ExpectEveryClearingReruns(community.options().dir, exported, &cleared);
   EXPECT_GE(cleared, 96);
+  ExpectEveryFlowMeteredAndBalanced(community, exported);
 }
 
 TEST(CommunityDayTest, SigkilledExchangeLosesNothingAndRunsMissedClearingsOnce) {

@@ -68,8 +68,20 @@ Simulator::Simulator(SimulatorConfig config, int64_t start_unix_s)
   for (const HouseholdSpec& h : config_.households) meters_.emplace_back(h.participant_id);
   for (const BankSpec& b : config_.banks) banks_.emplace_back(b);
   bank_net_at_interval_start_.assign(banks_.size(), 0);
+  bank_wh_at_interval_start_.assign(banks_.size(), {0, 0});
+  bank_reads_.assign(banks_.size(), {});
   // A start inside an interval makes its first read partial.
   next_read_estimated_ = start_unix_s % config_.interval_s != 0;
+}
+
+int64_t HubLossW(int64_t grid_net_w, int64_t meter_count, int64_t interval_s) {
+  // Each of the meter_count + 1 reads of an interval is a difference of two
+  // counters floored to Wh, so the read residual is the true loss give or
+  // take meter_count + 1 Wh: a no-load loss of at least that much per
+  // interval keeps it ≥ 0.
+  const int64_t no_load_w = ((meter_count + 2) * 3600 + interval_s - 1) / interval_s;
+  const int64_t through_w = grid_net_w < 0 ? -grid_net_w : grid_net_w;
+  return no_load_w + through_w * kHubLoadLossPpm / 1'000'000;
 }
 
 absl::Status Simulator::AdvanceTo(int64_t unix_s) {
@@ -114,7 +126,10 @@ void Simulator::Step(int64_t dt_s) {
     if (b.last_power_w() > 0) rec.discharge_w += b.last_power_w();
     if (b.last_power_w() < 0) rec.charge_w += -b.last_power_w();
   }
-  grid_power_w_ = community_net_w - bank_w;
+  const int64_t net_w = community_net_w - bank_w;
+  rec.loss_w =
+      HubLossW(net_w, static_cast<int64_t>(meters_.size() + banks_.size()), config_.interval_s);
+  grid_power_w_ = net_w + rec.loss_w;
   if (grid_power_w_ > 0) {
     rec.grid_import_w = grid_power_w_;
     grid_import_j_ += grid_power_w_ * dt_s;
@@ -163,7 +178,16 @@ void Simulator::CloseInterval(int64_t interval_start) {
                              (net_j - bank_net_at_interval_start_[i]) / config_.interval_s,
                              s.cell_temp_max_c, s.cycle_count});
     bank_net_at_interval_start_[i] = net_j;
+    const std::pair<int64_t, int64_t> wh{b.charged_wh(), b.discharged_wh()};
+    bank_reads_[i].push_back({interval_start,
+                              EnergyWh(wh.first - bank_wh_at_interval_start_[i].first),
+                              EnergyWh(wh.second - bank_wh_at_interval_start_[i].second), quality});
+    bank_wh_at_interval_start_[i] = wh;
   }
+  const std::pair<int64_t, int64_t> grid_wh{grid_import_j_ / 3600, grid_export_j_ / 3600};
+  grid_reads_.push_back({interval_start, EnergyWh(grid_wh.first - grid_wh_at_interval_start_.first),
+                         EnergyWh(grid_wh.second - grid_wh_at_interval_start_.second), quality});
+  grid_wh_at_interval_start_ = grid_wh;
   summaries_.push_back(std::move(summary));
 }
 
@@ -179,11 +203,15 @@ HubSample Simulator::TakeReport(uint64_t seq) {
     s.interval_reads = m.TakeReads();
     out.meters.push_back(std::move(s));
   }
-  for (const BatteryBank& b : banks_) out.banks.push_back(b.Sample());
+  for (size_t i = 0; i < banks_.size(); ++i) {
+    out.banks.push_back(banks_[i].Sample());
+    out.banks.back().interval_reads = std::exchange(bank_reads_[i], {});
+  }
   out.grid.power_w = grid_power_w_;
   out.grid.import_wh = grid_import_j_ / 3600;
   out.grid.export_wh = grid_export_j_ / 3600;
   out.grid.mode = GridMode::kOnGrid;
+  out.grid.interval_reads = std::exchange(grid_reads_, {});
   return out;
 }
 
@@ -206,9 +234,13 @@ absl::Status Simulator::RestoreFrom(const HubSample& last) {
       if (s.bank_id == banks_[i].spec().bank_id) banks_[i].Restore(s);
     }
     bank_net_at_interval_start_[i] = banks_[i].discharged_j() - banks_[i].charged_j();
+    bank_wh_at_interval_start_[i] = {banks_[i].charged_wh(), banks_[i].discharged_wh()};
+    bank_reads_[i].clear();
   }
   grid_import_j_ = last.grid.import_wh * 3600;
   grid_export_j_ = last.grid.export_wh * 3600;
+  grid_wh_at_interval_start_ = {last.grid.import_wh, last.grid.export_wh};
+  grid_reads_.clear();
   grid_power_w_ = last.grid.power_w;
   now_s_ = last.measured_at_unix_ms / 1000;
   next_read_estimated_ = true;

@@ -87,6 +87,51 @@ TEST(SimulatorTest, SameSeedSameDay) {
   }
 }
 
+// The hub's reads balance in every interval (DESIGN.md §12): the residual of
+// the grid read over every household's and bank's read is the hub's losses,
+// 0 ≤ r ≤ 3 % of (grid import + Σ export), for a small and a large hub.
+TEST(SimulatorTest, EveryIntervalsReadsBalanceWithinTheLossBound) {
+  for (const int households : {20, 100}) {
+    SimulatorConfig config = JejuConfig(5);
+    while (static_cast<int>(config.households.size()) < households) {
+      HouseholdSpec h = config.households[config.households.size() % 4];
+      h.participant_id = absl::StrCat("extra-", config.households.size());
+      config.households.push_back(h);
+    }
+    config.households.resize(static_cast<size_t>(households));
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Simulator> sim, Simulator::Create(config, kJejuDayStart));
+    std::map<int64_t, int64_t> residual, bound_base;
+    int64_t seq = 0;
+    for (int64_t t = kJejuDayStart; t < kJejuDayStart + 86400; t += 300) {
+      ASSERT_OK(sim->AdvanceTo(t + 300));
+      const HubSample report = sim->TakeReport(static_cast<uint64_t>(++seq));
+      for (const IntervalRead& r : report.grid.interval_reads) {
+        EXPECT_EQ(r.quality, ReadQuality::kOk);
+        residual[r.interval_start] += r.import_wh.value() - r.export_wh.value();
+        bound_base[r.interval_start] += r.import_wh.value();
+      }
+      for (const MeterSample& m : report.meters) {
+        for (const IntervalRead& r : m.interval_reads) {
+          residual[r.interval_start] -= r.import_wh.value() - r.export_wh.value();
+          bound_base[r.interval_start] += r.export_wh.value();
+        }
+      }
+      for (const BankSample& b : report.banks) {
+        for (const IntervalRead& r : b.interval_reads) {
+          residual[r.interval_start] -= r.import_wh.value() - r.export_wh.value();
+          bound_base[r.interval_start] += r.export_wh.value();
+        }
+      }
+    }
+    ASSERT_EQ(residual.size(), 96u) << households << " households";
+    for (const auto& [start, r] : residual) {
+      EXPECT_GE(r, 0) << households << " households, interval " << start;
+      EXPECT_LE(r, bound_base[start] * 30'000 / 1'000'000)
+          << households << " households, interval " << start;
+    }
+  }
+}
+
 TEST(SimulatorTest, DifferentSeedsGiveDifferentClouds) {
   const SimulatorConfig c = JejuConfig(1);
   WeatherModel w1(c.weather, 1, c.utc_offset_s);
@@ -107,8 +152,10 @@ TEST(SimulatorTest, EnergyBalancesEveryStepAndSocStaysInLimits) {
   int64_t discharged = 0;
   sim->set_step_observer([&](const StepRecord& r) {
     ++steps;
-    ASSERT_EQ(r.pv_w + r.grid_import_w + r.discharge_w, r.load_w + r.grid_export_w + r.charge_w)
+    ASSERT_EQ(r.pv_w + r.grid_import_w + r.discharge_w,
+              r.load_w + r.grid_export_w + r.charge_w + r.loss_w)
         << "at " << r.start_unix_s;
+    ASSERT_GT(r.loss_w, 0);
     ASSERT_TRUE(r.grid_import_w == 0 || r.grid_export_w == 0);
     charged += r.charge_w;
     discharged += r.discharge_w;

@@ -163,7 +163,7 @@ absl::Status ValidateMeter(const MeterSample& m, const SampleContext& context) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateBank(const BankSample& b) {
+absl::Status ValidateBank(const BankSample& b, const SampleContext& context) {
   PEERGRID_RETURN_IF_ERROR(ValidateId("banks.bank_id", b.bank_id));
   const Where where{"bank \"", b.bank_id};
   PEERGRID_RETURN_IF_ERROR(CheckPercent(where, "soc_pct", b.soc_pct));
@@ -218,6 +218,10 @@ absl::Status ValidateBank(const BankSample& b) {
         absl::StrCat(Text(where), "alarm_bits 0x", absl::Hex(b.alarm_bits),
                      " has bits that are not SunSpec 802 Evt1 events (0x",
                      absl::Hex(b.alarm_bits & ~kKnownAlarmBits), ")"));
+  }
+  // The bank meter reads at most its bank's power limit over the interval.
+  for (const IntervalRead& r : b.interval_reads) {
+    PEERGRID_RETURN_IF_ERROR(ValidateRead(where, r, context, limits::kMaxBankPowerW));
   }
   return absl::OkStatus();
 }
@@ -287,12 +291,15 @@ absl::Status ValidateSample(const HubSample& sample, const SampleContext& contex
                      context.now_unix_ms, " ms)"));
   }
   for (const MeterSample& m : sample.meters) PEERGRID_RETURN_IF_ERROR(ValidateMeter(m, context));
-  for (const BankSample& b : sample.banks) PEERGRID_RETURN_IF_ERROR(ValidateBank(b));
+  for (const BankSample& b : sample.banks) PEERGRID_RETURN_IF_ERROR(ValidateBank(b, context));
   const Where grid{"grid: ", {}};
   PEERGRID_RETURN_IF_ERROR(CheckRange(grid, "power_w", sample.grid.power_w,
                                       -limits::kMaxHubConnectionW, limits::kMaxHubConnectionW));
   PEERGRID_RETURN_IF_ERROR(CheckCounter(grid, "import_wh", sample.grid.import_wh));
   PEERGRID_RETURN_IF_ERROR(CheckCounter(grid, "export_wh", sample.grid.export_wh));
+  for (const IntervalRead& r : sample.grid.interval_reads) {
+    PEERGRID_RETURN_IF_ERROR(ValidateRead(grid, r, context, limits::kMaxHubConnectionW));
+  }
   return CheckKnownEnum(grid, "mode", static_cast<int>(sample.grid.mode),
                         KnownGridMode(sample.grid.mode));
 }

@@ -1,12 +1,16 @@
 // MarketAuditor: clearings (re-run with matching::Clear), fills, settlements
 // and corrections (re-run with matching::Settle), and the zero-sum rule.
+#include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "check_convert.h"
 #include "check_market.h"
 #include "peergrid/convert/market_convert.h"
+#include "peergrid/matching/energy_balance.h"
 #include "peergrid/matching/settlement.h"
 
 namespace peergrid::audit::internal {
@@ -231,6 +235,49 @@ void MarketAuditor::CheckSettlement(uint64_t index, const v1::LedgerEntry& entry
     if (std::optional<std::string> problem = RecomputeProblem(settled, interval)) fail(*problem);
   }
   if (ok) report_->Pass(AuditCheck::kSettlement);
+  CheckEnergyBalance(index, settled);
+}
+
+void MarketAuditor::CheckEnergyBalance(uint64_t index, const v1::IntervalSettled& settled) {
+  absl::flat_hash_map<std::string, std::vector<matching::MeterRead>> by_hub;
+  for (const v1::MeterRead& read : settled.meter_reads()) {
+    auto participant = participants_.find(read.participant_id());
+    if (participant == participants_.end()) continue;
+    absl::StatusOr<matching::MeterRead> domain = convert::FromProto(read);
+    if (domain.ok()) by_hub[participant->second.hub_id()].push_back(*std::move(domain));
+  }
+  for (const v1::HubRead& hub_read : settled.hub_reads()) {
+    auto hub = hubs_.find(hub_read.hub_id());
+    if (hub == hubs_.end()) {
+      Fail(AuditCheck::kEnergyBalance, index,
+           absl::StrCat("interval ", settled.interval_start(), ": a grid read of hub \"",
+                        hub_read.hub_id(), "\", which is not registered"));
+      continue;
+    }
+    absl::StatusOr<matching::MeterRead> hub_domain =
+        convert::FromProto(convert::AsMeterRead(hub_read));
+    if (!hub_domain.ok()) {
+      Fail(AuditCheck::kEnergyBalance, index,
+           absl::StrCat("interval ", settled.interval_start(), ": hub ", hub_read.hub_id(),
+                        "'s grid read is invalid: ", hub_domain.status().message()));
+      continue;
+    }
+    const std::vector<matching::MeterRead>& reads = by_hub[hub_read.hub_id()];
+    std::vector<const matching::MeterRead*> pointers;
+    for (const matching::MeterRead& read : reads) pointers.push_back(&read);
+    const std::optional<matching::EnergyBalance> balance = matching::HubEnergyBalance(
+        *hub_domain, pointers, participant_count_by_hub_[hub_read.hub_id()],
+        hub->second.max_loss_ppm());
+    if (!balance) continue;  // incomplete reads prove nothing either way
+    if (!balance->holds()) {
+      Fail(AuditCheck::kEnergyBalance, index,
+           absl::StrCat(
+               "interval ", settled.interval_start(), ": hub ", hub_read.hub_id(),
+               "'s grid read and its participants' reads do not balance: ", balance->Describe()));
+      continue;
+    }
+    report_->Pass(AuditCheck::kEnergyBalance);
+  }
 }
 
 }  // namespace peergrid::audit::internal

@@ -105,7 +105,7 @@ void MarketAuditor::CheckParticipant(uint64_t index, const v1::Participant& part
     Fail(AuditCheck::kRegistration, index,
          absl::StrCat("participant \"", id, "\" is on hub_id \"", participant.hub_id(),
                       "\", which is not registered"));
-  } else if (!participants_.emplace(id, participant).second) {
+  } else if (!AddParticipant(participant)) {
     Fail(AuditCheck::kRegistration, index,
          absl::StrCat("participant_id \"", id, "\" is registered twice"));
   } else if (absl::Status key = participant.public_key().empty()
@@ -117,6 +117,12 @@ void MarketAuditor::CheckParticipant(uint64_t index, const v1::Participant& part
   } else {
     report_->Pass(AuditCheck::kRegistration);
   }
+}
+
+bool MarketAuditor::AddParticipant(const v1::Participant& participant) {
+  if (!participants_.emplace(participant.participant_id(), participant).second) return false;
+  ++participant_count_by_hub_[participant.hub_id()];
+  return true;
 }
 
 void MarketAuditor::CheckTariff(uint64_t index, const v1::Tariff& tariff) {

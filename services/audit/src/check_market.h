@@ -124,6 +124,11 @@ class MarketAuditor {
   // Re-runs matching::Settle on the recorded inputs; returns how it differs.
   std::optional<std::string> RecomputeProblem(const v1::IntervalSettled& settled,
                                               const ClearedInterval& interval) const;
+  // Records a registered participant; false when its id is taken.
+  bool AddParticipant(const v1::Participant& participant);
+  // Checks each hub's energy balance on the settlement's complete reads
+  // (DESIGN.md §12); a failure names the hub and the interval.
+  void CheckEnergyBalance(uint64_t index, const v1::IntervalSettled& settled);
   // Checks Σ bills + grid = 0; returns false on a failure.
   bool CheckZeroSum(uint64_t index, const v1::SettlementResult& result);
   void Fail(AuditCheck check, uint64_t index, std::string reason);
@@ -132,6 +137,7 @@ class MarketAuditor {
   AuditReport* const report_;
   absl::flat_hash_map<std::string, v1::Hub> hubs_;                  // by hub id
   absl::flat_hash_map<std::string, v1::Participant> participants_;  // by participant id
+  absl::flat_hash_map<std::string, int64_t> participant_count_by_hub_;
   std::optional<v1::Tariff> tariff_;
   // The signing policy in force: the index of the latest SigningPolicySet
   // that requires signatures (none: signatures optional).

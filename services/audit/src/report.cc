@@ -24,7 +24,8 @@ constexpr std::array<absl::string_view, kAuditCheckCount> kCheckNames = {"entry_
                                                                          "checkpoint_signature",
                                                                          "tree",
                                                                          "consistency",
-                                                                         "empty_intervals"};
+                                                                         "empty_intervals",
+                                                                         "energy_balance"};
 
 // Sort key in log order: entry i at 2i, a checkpoint of size n at 2n - 1
 // (after entry n - 1, before entry n).

@@ -2,6 +2,21 @@
 
 namespace peergrid::convert {
 
+namespace {
+
+template <typename Repeated>
+void AddReads(const std::vector<hub::IntervalRead>& reads, Repeated* out) {
+  for (const hub::IntervalRead& r : reads) {
+    v1::IntervalRead* p = out->Add();
+    p->set_interval_start(r.interval_start);
+    p->set_import_wh(r.import_wh.value());
+    p->set_export_wh(r.export_wh.value());
+    p->set_quality(static_cast<v1::ReadQuality>(r.quality));
+  }
+}
+
+}  // namespace
+
 void ToProto(const hub::MeterSample& in, v1::MeterReading* out) {
   out->set_participant_id(in.participant_id);
   out->set_power_w(in.power_w);
@@ -10,13 +25,7 @@ void ToProto(const hub::MeterSample& in, v1::MeterReading* out) {
   out->set_pv_wh(in.pv_wh);
   out->set_pv_power_w(in.pv_power_w);
   out->set_load_power_w(in.load_power_w);
-  for (const hub::IntervalRead& r : in.interval_reads) {
-    v1::IntervalRead* p = out->add_interval_reads();
-    p->set_interval_start(r.interval_start);
-    p->set_import_wh(r.import_wh.value());
-    p->set_export_wh(r.export_wh.value());
-    p->set_quality(static_cast<v1::ReadQuality>(r.quality));
-  }
+  AddReads(in.interval_reads, out->mutable_interval_reads());
 }
 
 void ToProto(const hub::BankSample& in, v1::BatteryBankReading* out) {
@@ -45,6 +54,7 @@ void ToProto(const hub::BankSample& in, v1::BatteryBankReading* out) {
   out->set_mobile(in.mobile);
   out->set_charged_wh(in.charged_wh);
   out->set_discharged_wh(in.discharged_wh);
+  AddReads(in.interval_reads, out->mutable_interval_reads());
 }
 
 void ToProto(const hub::HubSample& in, v1::HubReport* out) {
@@ -61,6 +71,7 @@ void ToProto(const hub::HubSample& in, v1::HubReport* out) {
   g->set_import_wh(in.grid.import_wh);
   g->set_export_wh(in.grid.export_wh);
   g->set_mode(static_cast<v1::GridMode>(in.grid.mode));
+  AddReads(in.grid.interval_reads, g->mutable_interval_reads());
 }
 
 void ToProto(const hub::Alarm& in, v1::Alarm* out) {
@@ -144,6 +155,8 @@ hub::BankSample FromProto(const v1::BatteryBankReading& in) {
   b.mobile = in.mobile();
   b.charged_wh = in.charged_wh();
   b.discharged_wh = in.discharged_wh();
+  b.interval_reads.reserve(in.interval_reads_size());
+  for (const v1::IntervalRead& r : in.interval_reads()) b.interval_reads.push_back(FromProto(r));
   return b;
 }
 
@@ -160,6 +173,10 @@ hub::HubSample FromProto(const v1::HubReport& in) {
   s.grid.import_wh = in.grid().import_wh();
   s.grid.export_wh = in.grid().export_wh();
   s.grid.mode = static_cast<hub::GridMode>(in.grid().mode());
+  s.grid.interval_reads.reserve(in.grid().interval_reads_size());
+  for (const v1::IntervalRead& r : in.grid().interval_reads()) {
+    s.grid.interval_reads.push_back(FromProto(r));
+  }
   return s;
 }
 

@@ -94,6 +94,15 @@ absl::StatusOr<matching::ClearingResult> FromProto(const v1::ClearingResult& res
   return out;
 }
 
+v1::MeterRead AsMeterRead(const v1::HubRead& read) {
+  v1::MeterRead out;
+  out.set_participant_id(read.hub_id());
+  out.set_import_wh(read.import_wh());
+  out.set_export_wh(read.export_wh());
+  out.set_quality(read.quality());
+  return out;
+}
+
 absl::StatusOr<matching::MeterRead> FromProto(const v1::MeterRead& read) {
   PEERGRID_RETURN_IF_ERROR(ValidateId("participant_id", read.participant_id()));
   absl::StatusOr<matching::ReadQuality> quality = FromProto(read.quality());

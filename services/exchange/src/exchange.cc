@@ -17,6 +17,7 @@
 #include "peergrid/convert/market_convert.h"
 #include "peergrid/exchange/registration.h"
 #include "peergrid/ledger/note.h"
+#include "peergrid/matching/energy_balance.h"
 #include "peergrid/matching/validation.h"
 #include "peergrid/runtime/json_log.h"
 
@@ -54,6 +55,11 @@ absl::Status ValidateHub(const v1::Hub& hub, const std::string& zone_id) {
     return absl::InvalidArgumentError(
         absl::StrCat("hub.reporting_period_s ", hub.reporting_period_s(), " is outside [",
                      limits::kMinReportingPeriodS, ", ", limits::kMaxReportingPeriodS, "]"));
+  }
+  if (hub.max_loss_ppm() < 0 || hub.max_loss_ppm() > matching::kMaxMaxLossPpm) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "hub.max_loss_ppm ", hub.max_loss_ppm(), " is outside [0, ", matching::kMaxMaxLossPpm,
+        "] (0: the default ", matching::kDefaultMaxLossPpm, ")"));
   }
   if (!hub.public_key().empty()) {
     if (absl::Status key = ledger::ValidateEd25519PublicKey(hub.public_key()); !key.ok()) {

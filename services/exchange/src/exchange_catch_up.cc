@@ -44,6 +44,15 @@ bool ExchangeImpl::HasReads(int64_t start) const {
     // Settlement ignores the reads of unknown participants, so does a run.
     if (directory().FindParticipant(participant_id).ok()) return true;
   }
+  // A registered hub's grid or bank read is a flow to settle and balance too.
+  absl::StatusOr<HubMeterReads> hub_reads = telemetry_->HubReads(start);
+  if (!hub_reads.ok()) return true;
+  for (const auto& [hub_id, read] : hub_reads->grid) {
+    if (directory().FindHub(hub_id).ok()) return true;
+  }
+  for (const auto& [key, read] : hub_reads->banks) {
+    if (directory().FindHub(key.first).ok()) return true;
+  }
   return false;
 }
 

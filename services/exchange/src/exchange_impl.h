@@ -186,6 +186,13 @@ class ExchangeImpl final : public Exchange {
                                                         const v1::ClearingResult& clearing,
                                                         const v1::Tariff& tariff,
                                                         std::vector<v1::Alarm>* alarms) const;
+  // Adds to `reads` each storage participant's read: the sum of its banks'
+  // meter reads (MISSING when one is absent).
+  void AddStorageReads(const HubMeterReads& hub_reads,
+                       std::map<std::string, v1::IntervalRead>* reads) const;
+  // Adds a METER_BALANCE alarm for every hub whose complete reads in
+  // `settled` do not balance (DESIGN.md §12).
+  void BalanceAlarms(const v1::IntervalSettled& settled, std::vector<v1::Alarm>* alarms) const;
   // Appends a settlement or correction `entry` whose settlement is `settled`,
   // applies it, signs a checkpoint and tells on_settled.
   absl::Status RecordSettlement(const v1::LedgerEntry& entry, const v1::IntervalSettled& settled,

@@ -1,8 +1,13 @@
 // The Exchange's clock-driven work: clearing at gate closure, settlement after
 // the interval plus grace, and corrections when late meter reads arrive.
 #include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "exchange_impl.h"
@@ -11,10 +16,25 @@
 #include "peergrid/convert/market_convert.h"
 #include "peergrid/exchange/exchange.h"
 #include "peergrid/matching/auction.h"
+#include "peergrid/matching/energy_balance.h"
 #include "peergrid/matching/settlement.h"
 #include "peergrid/runtime/json_log.h"
 
 namespace peergrid::exchange {
+namespace {
+
+// Returns whether two recorded read lists are the same, read by read.
+template <typename Reads>
+bool SameReads(const Reads& a, const Reads& b) {
+  if (a.size() != b.size()) return false;
+  for (int i = 0; i < a.size(); ++i) {
+    if (a.Get(i).SerializeAsString() != b.Get(i).SerializeAsString()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 namespace {
 
 // Corrections are looked for this far back (exchange clock).
@@ -289,7 +309,9 @@ absl::Status ExchangeImpl::ClearInterval(int64_t interval_start) {
 absl::StatusOr<v1::IntervalSettled> ExchangeImpl::ComputeSettlement(
     int64_t interval_start, const v1::ClearingResult& clearing, const v1::Tariff& tariff,
     std::vector<v1::Alarm>* alarms) const {
-  PEERGRID_ASSIGN_OR_RETURN(const auto reads, telemetry_->IntervalReads(interval_start));
+  PEERGRID_ASSIGN_OR_RETURN(auto reads, telemetry_->IntervalReads(interval_start));
+  PEERGRID_ASSIGN_OR_RETURN(HubMeterReads hub_reads, telemetry_->HubReads(interval_start));
+  AddStorageReads(hub_reads, &reads);
   v1::IntervalSettled settled;
   settled.set_interval_start(interval_start);
   *settled.mutable_tariff() = tariff;
@@ -322,6 +344,27 @@ absl::StatusOr<v1::IntervalSettled> ExchangeImpl::ComputeSettlement(
     PEERGRID_RETURN_IF_ERROR(domain.status());
     domain_reads.push_back(*std::move(domain));
   }
+  for (const auto& [hub_id, read] : hub_reads.grid) {  // ordered by hub_id
+    if (!directory().FindHub(hub_id).ok()) continue;
+    v1::HubRead* hub = settled.add_hub_reads();
+    hub->set_hub_id(hub_id);
+    hub->set_import_wh(read.import_wh());
+    hub->set_export_wh(read.export_wh());
+    hub->set_quality(read.quality());
+    absl::StatusOr<matching::MeterRead> domain = convert::FromProto(convert::AsMeterRead(*hub));
+    absl::Status usable = domain.ok() ? matching::CheckReadUsable(*domain) : domain.status();
+    if (!usable.ok()) {
+      if (alarms != nullptr) {
+        alarms->push_back(MarketAlarm(
+            v1::METER_READ_UNUSABLE, hub_id,
+            absl::StrCat("interval ", interval_start, ": the grid-connection read of hub ", hub_id,
+                         " is unusable (recorded BAD): ", usable.message())));
+      }
+      hub->set_import_wh(0);
+      hub->set_export_wh(0);
+      hub->set_quality(v1::BAD);
+    }
+  }
   PEERGRID_ASSIGN_OR_RETURN(matching::Tariff domain_tariff, convert::FromProto(tariff));
   PEERGRID_ASSIGN_OR_RETURN(matching::ClearingResult domain_clearing, convert::FromProto(clearing));
   PEERGRID_ASSIGN_OR_RETURN(
@@ -329,6 +372,72 @@ absl::StatusOr<v1::IntervalSettled> ExchangeImpl::ComputeSettlement(
       matching::Settle(interval_start, domain_tariff, domain_clearing, domain_reads));
   *settled.mutable_result() = convert::ToProto(result);
   return settled;
+}
+
+void ExchangeImpl::AddStorageReads(const HubMeterReads& hub_reads,
+                                   std::map<std::string, v1::IntervalRead>* reads) const {
+  std::set<std::string> hubs;
+  for (const auto& [key, read] : hub_reads.banks) hubs.insert(key.first);
+  for (const std::string& hub_id : hubs) {
+    for (const v1::Participant& p : directory().ParticipantsOf(hub_id)) {
+      if (p.storage_bank_ids().empty() || reads->contains(p.participant_id())) continue;
+      // The participant's read is the sum of its banks' meter reads, OK only
+      // when every one of them is there and OK.
+      v1::IntervalRead sum;
+      sum.set_quality(v1::OK);
+      for (const std::string& bank : p.storage_bank_ids()) {
+        auto it = hub_reads.banks.find({hub_id, bank});
+        if (it == hub_reads.banks.end()) {
+          sum.set_quality(v1::MISSING);
+          continue;
+        }
+        sum.set_interval_start(it->second.interval_start());
+        sum.set_import_wh(sum.import_wh() + it->second.import_wh());
+        sum.set_export_wh(sum.export_wh() + it->second.export_wh());
+        if (it->second.quality() != v1::OK && sum.quality() == v1::OK) {
+          sum.set_quality(it->second.quality());
+        }
+      }
+      reads->emplace(p.participant_id(), std::move(sum));
+    }
+  }
+}
+
+void ExchangeImpl::BalanceAlarms(const v1::IntervalSettled& settled,
+                                 std::vector<v1::Alarm>* alarms) const {
+  std::map<std::string, const v1::MeterRead*> by_participant;
+  for (const v1::MeterRead& read : settled.meter_reads()) {
+    by_participant[read.participant_id()] = &read;
+  }
+  for (const v1::HubRead& hub_read : settled.hub_reads()) {
+    absl::StatusOr<v1::Hub> hub = directory().FindHub(hub_read.hub_id());
+    if (!hub.ok()) continue;
+    const std::vector<v1::Participant> participants = directory().ParticipantsOf(hub->hub_id());
+    std::vector<matching::MeterRead> domain;
+    domain.reserve(participants.size());
+    for (const v1::Participant& p : participants) {
+      auto it = by_participant.find(p.participant_id());
+      if (it == by_participant.end()) continue;
+      absl::StatusOr<matching::MeterRead> read = convert::FromProto(*it->second);
+      if (read.ok()) domain.push_back(*std::move(read));
+    }
+    std::vector<const matching::MeterRead*> pointers;
+    for (const matching::MeterRead& read : domain) pointers.push_back(&read);
+    absl::StatusOr<matching::MeterRead> hub_domain =
+        convert::FromProto(convert::AsMeterRead(hub_read));
+    if (!hub_domain.ok()) continue;
+    const std::optional<matching::EnergyBalance> balance = matching::HubEnergyBalance(
+        *hub_domain, pointers, static_cast<int64_t>(participants.size()), hub->max_loss_ppm());
+    if (!balance || balance->holds()) continue;
+    v1::Alarm alarm =
+        MarketAlarm(v1::METER_BALANCE, hub->hub_id(),
+                    absl::StrCat("interval ", settled.interval_start(), ": hub ", hub->hub_id(),
+                                 "'s grid read and its ", participants.size(),
+                                 " participants' reads do not balance: ", balance->Describe()));
+    alarm.set_value(static_cast<double>(balance->residual_wh));
+    alarm.set_threshold(static_cast<double>(balance->max_loss_wh));
+    alarms->push_back(std::move(alarm));
+  }
 }
 
 absl::Status ExchangeImpl::SettleInterval(int64_t interval_start) {
@@ -348,6 +457,7 @@ absl::Status ExchangeImpl::SettleInterval(int64_t interval_start) {
   std::vector<v1::Alarm> alarms;
   absl::StatusOr<v1::IntervalSettled> computed =
       ComputeSettlement(interval_start, clearing, tariff, &alarms);
+  if (computed.ok()) BalanceAlarms(*computed, &alarms);
   for (v1::Alarm& alarm : alarms) Raise(std::move(alarm));
   PEERGRID_RETURN_IF_ERROR(computed.status());
   v1::IntervalSettled settled = *std::move(computed);
@@ -411,14 +521,14 @@ absl::Status ExchangeImpl::CorrectInterval(int64_t interval_start, uint64_t corr
       v1::IntervalSettled fresh,
       ComputeSettlement(interval_start, clearing, recorded.tariff(), /*alarms=*/nullptr));
   fresh.set_clearing_index(recorded.clearing_index());
-  if (fresh.meter_reads().size() == recorded.meter_reads().size()) {
-    bool same = true;
-    for (int i = 0; i < fresh.meter_reads().size() && same; ++i) {
-      same =
-          fresh.meter_reads(i).SerializeAsString() == recorded.meter_reads(i).SerializeAsString();
-    }
-    if (same) return absl::OkStatus();
+  if (SameReads(fresh.meter_reads(), recorded.meter_reads()) &&
+      SameReads(fresh.hub_reads(), recorded.hub_reads())) {
+    return absl::OkStatus();
   }
+  // The late reads may complete a hub's balance for the first time.
+  std::vector<v1::Alarm> alarms;
+  BalanceAlarms(fresh, &alarms);
+  for (v1::Alarm& alarm : alarms) Raise(std::move(alarm));
   v1::LedgerEntry entry;
   entry.set_recorded_at_unix_ms(NowMs());
   v1::SettlementCorrected* correction = entry.mutable_settlement_corrected();

@@ -21,6 +21,8 @@ namespace {
 //   m/<hub>                        meta: last_seq, last_received_ms, latest_seq
 //   r/<hub>/<seq>                  received_ms (8 bytes LE) + HubReport bytes
 //   i/<interval_start>/<participant>  IntervalRead bytes
+//   s/<interval_start>/<hub>/<bank>   IntervalRead bytes of a bank meter
+//   g/<interval_start>/<hub>          IntervalRead bytes of the grid connection
 //   b/<hub>/<bank>/<bucket_ms>     count, Σ power (8 bytes LE each) + BatteryHistoryPoint bytes
 //   e/…, a/…                       the alarm history and active alarms (alarm_log.h)
 // A stored value that does not decode is DataLoss naming its key (as above,
@@ -37,12 +39,14 @@ std::string ReportPrefix(const std::string& hub) { return absl::StrCat("r/", hub
 std::string ReportKey(const std::string& hub, uint64_t seq) {
   return storage::KeyU64(ReportPrefix(hub), seq);
 }
-std::string ReadPrefix(int64_t interval_start) {
-  std::string k = "i/";
+std::string ReadPrefix(int64_t interval_start, const char* table = "i/") {
+  std::string k = table;
   storage::PutOrderedInt64(&k, interval_start);
   k.push_back('/');
   return k;
 }
+constexpr char kBankReads[] = "s/";
+constexpr char kGridReads[] = "g/";
 std::string HistoryPrefix(const std::string& hub, const std::string& bank) {
   return absl::StrCat("b/", hub, "/", bank, "/");
 }
@@ -288,6 +292,17 @@ absl::StatusOr<std::vector<IngestResult>> TelemetryStore::Ingest(
                   read.SerializeAsString());
       }
     }
+    for (const v1::BatteryBankReading& b : r->banks()) {
+      for (const v1::IntervalRead& read : b.interval_reads()) {
+        batch.Put(
+            absl::StrCat(ReadPrefix(read.interval_start(), kBankReads), hub_id, "/", b.bank_id()),
+            read.SerializeAsString());
+      }
+    }
+    for (const v1::IntervalRead& read : r->grid().interval_reads()) {
+      batch.Put(absl::StrCat(ReadPrefix(read.interval_start(), kGridReads), hub_id),
+                read.SerializeAsString());
+    }
     const int64_t res_ms = int64_t{options_.history_resolution_s} * 1000;
     const int64_t bucket_ms = r->measured_at_unix_ms() / res_ms * res_ms;
     for (const v1::BatteryBankReading& b : r->banks()) {
@@ -380,6 +395,37 @@ absl::StatusOr<std::map<std::string, v1::IntervalRead>> TelemetryStore::Interval
   }
   PEERGRID_RETURN_IF_ERROR(storage::FromRocks(
       it->status(), absl::StrCat("read the interval reads of ", interval_start)));
+  return out;
+}
+
+absl::StatusOr<exchange::HubMeterReads> TelemetryStore::HubReads(int64_t interval_start) const {
+  exchange::HubMeterReads out;
+  for (const char* table : {kBankReads, kGridReads}) {
+    const std::string prefix = ReadPrefix(interval_start, table);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      const std::string name = it->key().ToString().substr(prefix.size());
+      v1::IntervalRead read;
+      if (!read.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        return absl::DataLossError(absl::StrCat("interval read ", table, interval_start, "/", name,
+                                                " (", it->value().size(),
+                                                " bytes) does not parse"));
+      }
+      if (table == kGridReads) {
+        out.grid.emplace(name, std::move(read));
+        continue;
+      }
+      const size_t slash = name.find('/');
+      if (slash == std::string::npos) {
+        return absl::DataLossError(
+            absl::StrCat("bank read key ", table, interval_start, "/", name, " names no bank"));
+      }
+      out.banks.emplace(std::make_pair(name.substr(0, slash), name.substr(slash + 1)),
+                        std::move(read));
+    }
+    PEERGRID_RETURN_IF_ERROR(storage::FromRocks(
+        it->status(), absl::StrCat("read the hub meter reads of ", interval_start)));
+  }
   return out;
 }
 

@@ -506,6 +506,31 @@ TEST_F(TelemetryStoreTest, IntervalReadsAreKeptPerIntervalAndParticipant) {
   EXPECT_THAT(store_->IntervalReads(kInterval + 1800), IsOkAndHolds(IsEmpty()));
 }
 
+TEST_F(TelemetryStoreTest, BankAndGridReadsAreKeptPerIntervalAndSurviveReopen) {
+  v1::HubReport r1 = MakeReport(1);
+  *r1.mutable_banks(0)->add_interval_reads() = MakeRead(kInterval, 300);
+  *r1.mutable_grid()->add_interval_reads() = MakeRead(kInterval, 900);
+  *r1.mutable_grid()->add_interval_reads() = MakeRead(kInterval + 900, 901);
+  Ingest({r1});
+  Reopen();
+  ASSERT_OK_AND_ASSIGN(const exchange::HubMeterReads first, store_->HubReads(kInterval));
+  ASSERT_EQ(first.banks.size(), 1u);
+  EXPECT_EQ(first.banks.begin()->first,
+            std::make_pair(std::string("hub-1"), std::string("bank-1")));
+  EXPECT_EQ(first.banks.begin()->second.import_wh(), 300);
+  ASSERT_EQ(first.grid.size(), 1u);
+  EXPECT_EQ(first.grid.at("hub-1").import_wh(), 900);
+  ASSERT_OK_AND_ASSIGN(const exchange::HubMeterReads second, store_->HubReads(kInterval + 900));
+  EXPECT_TRUE(second.banks.empty());
+  EXPECT_EQ(second.grid.at("hub-1").import_wh(), 901);
+  // A bank read beyond what 10 MW can deliver in the interval is refused.
+  v1::HubReport r2 = MakeReport(2);
+  *r2.mutable_banks(0)->add_interval_reads() = MakeRead(kInterval + 900, 3'000'000);
+  EXPECT_THAT(IngestOne(r2).rejection,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("bank \"bank-1\": interval_reads.import_wh is 3000000")));
+}
+
 TEST_F(TelemetryStoreTest, ReadsMustAlignToTheConfiguredInterval) {
   options_.timing.interval_s = 300;
   Reopen();

@@ -6,9 +6,14 @@
 // computes the sun's position (SPA) at the step's midpoint, the weather, every
 // household's PV and load (integer W), then dispatches the banks for the
 // community: surplus charges them, deficit discharges them down to their
-// reserve. Energy balance holds exactly, in integer W, every step:
-//   Σ PV + grid import + Σ discharge = Σ load + grid export + Σ charge.
-// At each interval boundary every meter closes an interval read.
+// reserve. The hub's internal network loses a little on the way (a no-load
+// loss plus a share of the power through the grid connection, see
+// HubLossW). Energy balance holds exactly, in integer W, every step:
+//   Σ PV + grid import + Σ discharge = Σ load + grid export + Σ charge + losses.
+// At each interval boundary every meter closes an interval read: each
+// household's, each bank's (charge = import, discharge = export) and the
+// grid connection's, so the hub's energy balance (DESIGN.md §12) can be
+// checked from the reads alone.
 //
 // Same config, seed and start → the same numbers, whatever the step sequence
 // of AdvanceTo calls (the environment is a hash of time, not a random stream;
@@ -22,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -62,7 +68,18 @@ struct StepRecord {
   int64_t grid_export_w = 0;
   int64_t charge_w = 0;
   int64_t discharge_w = 0;
+  int64_t loss_w = 0;
 };
+
+// Share of the power through the grid connection the hub's network loses,
+// parts per million.
+inline constexpr int64_t kHubLoadLossPpm = 5'000;
+
+// Returns the hub's internal losses, W, for `grid_net_w` (import +) through
+// its connection: a no-load loss that covers the rounding of `meter_count`
+// interval reads to whole Wh (so a read residual is never negative), plus
+// kHubLoadLossPpm of the power. Well inside the default 3 % bound.
+int64_t HubLossW(int64_t grid_net_w, int64_t meter_count, int64_t interval_s);
 
 // One household's closed interval, Wh.
 struct HouseholdInterval {
@@ -136,6 +153,12 @@ class Simulator {
   int64_t grid_power_w_ = 0;
   // Per bank: net terminal energy (discharge − charge) at the interval start.
   std::vector<int64_t> bank_net_at_interval_start_;
+  // Bank and grid meters: counters (Wh) at the interval start, and the reads
+  // closed since the last report.
+  std::vector<std::pair<int64_t, int64_t>> bank_wh_at_interval_start_;  // charged, discharged
+  std::vector<std::vector<IntervalRead>> bank_reads_;
+  std::pair<int64_t, int64_t> grid_wh_at_interval_start_;  // import, export
+  std::vector<IntervalRead> grid_reads_;
   bool next_read_estimated_ = false;
   std::vector<IntervalSummary> summaries_;
   std::function<void(const StepRecord&)> step_observer_;

@@ -109,6 +109,9 @@ struct BankSample {
   // Monotonic counters of terminal energy since commissioning, Wh.
   int64_t charged_wh = 0;
   int64_t discharged_wh = 0;
+  // The bank meter's closed intervals since the previous report: charge is
+  // import, discharge export.
+  std::vector<IntervalRead> interval_reads;
 };
 
 // The hub's point of common coupling.
@@ -117,6 +120,8 @@ struct GridSample {
   int64_t import_wh = 0;
   int64_t export_wh = 0;
   GridMode mode = GridMode::kUnspecified;
+  // The grid-connection meter's closed intervals since the previous report.
+  std::vector<IntervalRead> interval_reads;
 };
 
 // One report.

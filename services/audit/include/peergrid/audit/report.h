@@ -42,8 +42,9 @@ enum class AuditCheck {
   kTree,                 // "tree": entries rebuild every checkpoint's root
   kConsistency,          // "consistency": extends the auditor's last trusted checkpoint
   kEmptyIntervals,       // "empty_intervals": a run of intervals cleared and settled empty
+  kEnergyBalance,        // "energy_balance": each hub's complete reads balance (DESIGN §12)
 };
-inline constexpr size_t kAuditCheckCount = 15;
+inline constexpr size_t kAuditCheckCount = 16;
 
 // Returns the check's report name, e.g. "order_acceptance".
 absl::string_view AuditCheckName(AuditCheck check);

@@ -18,6 +18,7 @@
 #include "peergrid/matching/auction.h"
 #include "peergrid/matching/order.h"
 #include "peergrid/matching/settlement.h"
+#include "peergrid/v1/ledger.pb.h"
 #include "peergrid/v1/types.pb.h"
 
 namespace peergrid::convert {
@@ -29,6 +30,9 @@ absl::StatusOr<matching::Order> FromProto(const v1::Order& order);
 absl::StatusOr<matching::Fill> FromProto(const v1::Fill& fill);
 absl::StatusOr<matching::ClearingResult> FromProto(const v1::ClearingResult& result);
 absl::StatusOr<matching::MeterRead> FromProto(const v1::MeterRead& read);
+// Returns a hub's grid-connection read as a MeterRead named by the hub id
+// (for FromProto and the energy balance).
+v1::MeterRead AsMeterRead(const v1::HubRead& read);
 absl::StatusOr<matching::Bill> FromProto(const v1::Bill& bill);
 absl::StatusOr<matching::SettlementResult> FromProto(const v1::SettlementResult& result);
 absl::StatusOr<matching::ClearingInput> FromProto(const v1::ClearingInput& input);

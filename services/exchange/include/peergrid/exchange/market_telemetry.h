@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "peergrid/v1/hub.pb.h"
@@ -20,6 +21,15 @@ struct HubLatest {
   int64_t received_at_unix_ms = 0;
 };
 
+// The hub-level meters' reads of one interval (DESIGN.md §12).
+struct HubMeterReads {
+  // Each bank meter's read (charge = import, discharge = export), keyed by
+  // (hub_id, bank_id): its storage participant settles on them.
+  std::map<std::pair<std::string, std::string>, v1::IntervalRead> banks;
+  // Each hub's grid-connection read, keyed by hub_id.
+  std::map<std::string, v1::IntervalRead> grid;
+};
+
 class MarketTelemetry {
  public:
   virtual ~MarketTelemetry() = default;
@@ -30,6 +40,9 @@ class MarketTelemetry {
   // bill that participant wrongly), Unavailable when it cannot be read.
   virtual absl::StatusOr<std::map<std::string, v1::IntervalRead>> IntervalReads(
       int64_t interval_start) const = 0;
+  // Returns the bank and grid-connection reads of one interval; errors as
+  // IntervalReads.
+  virtual absl::StatusOr<HubMeterReads> HubReads(int64_t interval_start) const = 0;
 };
 
 }  // namespace peergrid::exchange

@@ -125,6 +125,7 @@ class TelemetryStore final : public exchange::MarketTelemetry {
   absl::StatusOr<HubSnapshot> Latest(const std::string& hub_id) const override;
   absl::StatusOr<std::map<std::string, v1::IntervalRead>> IntervalReads(
       int64_t interval_start) const override;
+  absl::StatusOr<exchange::HubMeterReads> HubReads(int64_t interval_start) const override;
 
   // Returns the seq of the hub's latest stored report, 0 if none: what its
   // acknowledgements carry. Rejected reports never move it.

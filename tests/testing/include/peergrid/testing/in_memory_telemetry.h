@@ -32,6 +32,22 @@ class InMemoryTelemetry final : public exchange::MarketTelemetry {
     auto it = reads_.find(start);
     return it == reads_.end() ? std::map<std::string, v1::IntervalRead>() : it->second;
   }
+  absl::StatusOr<exchange::HubMeterReads> HubReads(int64_t start) const override {
+    absl::MutexLock lock(&mu_);
+    auto it = hub_reads_.find(start);
+    return it == hub_reads_.end() ? exchange::HubMeterReads() : it->second;
+  }
+  // Records a hub's OK grid-connection read.
+  void GridRead(int64_t start, const std::string& hub_id, int64_t import_wh, int64_t export_wh) {
+    absl::MutexLock lock(&mu_);
+    hub_reads_[start].grid[hub_id] = OkRead(start, import_wh, export_wh);
+  }
+  // Records a bank meter's OK read (charge = import, discharge = export).
+  void BankRead(int64_t start, const std::string& hub_id, const std::string& bank_id,
+                int64_t import_wh, int64_t export_wh) {
+    absl::MutexLock lock(&mu_);
+    hub_reads_[start].banks[{hub_id, bank_id}] = OkRead(start, import_wh, export_wh);
+  }
   // Records a report from `hub_id` received at `now_ms` with these banks.
   void Report(const std::string& hub_id, int64_t now_ms,
               std::vector<v1::BatteryBankReading> banks = {}) {
@@ -44,13 +60,8 @@ class InMemoryTelemetry final : public exchange::MarketTelemetry {
   }
   // Records a participant's OK interval read.
   void Read(int64_t start, const std::string& participant, int64_t import_wh, int64_t export_wh) {
-    v1::IntervalRead read;
-    read.set_interval_start(start);
-    read.set_import_wh(import_wh);
-    read.set_export_wh(export_wh);
-    read.set_quality(v1::OK);
     absl::MutexLock lock(&mu_);
-    reads_[start][participant] = read;
+    reads_[start][participant] = OkRead(start, import_wh, export_wh);
   }
 
   // Stores `read` as it is, however unusable (a forged report's read, planted
@@ -70,7 +81,17 @@ class InMemoryTelemetry final : public exchange::MarketTelemetry {
   }
 
  private:
+  static v1::IntervalRead OkRead(int64_t start, int64_t import_wh, int64_t export_wh) {
+    v1::IntervalRead read;
+    read.set_interval_start(start);
+    read.set_import_wh(import_wh);
+    read.set_export_wh(export_wh);
+    read.set_quality(v1::OK);
+    return read;
+  }
+
   mutable absl::Mutex mu_;
+  std::map<int64_t, exchange::HubMeterReads> hub_reads_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, absl::Status> failing_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, exchange::HubLatest> latest_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, std::map<std::string, v1::IntervalRead>> reads_ ABSL_GUARDED_BY(mu_);
