@@ -53,6 +53,7 @@ class BenchTelemetry final : public MarketTelemetry {
     read.set_quality(v1::OK);
     return reads;
   }
+  absl::StatusOr<HubMeterReads> HubReads(int64_t) const override { return HubMeterReads(); }
 
  private:
   const bool metered_;
