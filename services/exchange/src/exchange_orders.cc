@@ -68,14 +68,31 @@ absl::Status ExchangeImpl::CheckSignature(const std::string& text, const std::st
     return absl::FailedPreconditionError(absl::StrCat(
         "signature given but participant ", participant.participant_id(), " has no public_key"));
   }
-  PEERGRID_ASSIGN_OR_RETURN(
-      ledger::VerifierKey key,
-      ledger::VerifierKey::FromPublicKey(participant.participant_id(), participant.public_key()));
+  PEERGRID_ASSIGN_OR_RETURN(ledger::VerifierKey key, VerifierFor(participant));
   if (!key.VerifySignature(text, signature)) {
     return absl::PermissionDeniedError(absl::StrCat("signature does not verify with participant ",
                                                     participant.participant_id(), "'s key"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<ledger::VerifierKey> ExchangeImpl::VerifierFor(
+    const v1::Participant& participant) const {
+  {
+    absl::MutexLock lock(&verifiers_mu_);
+    auto it = verifiers_.find(participant.participant_id());
+    if (it != verifiers_.end() && it->second.public_key() == participant.public_key()) {
+      return it->second;
+    }
+  }
+  PEERGRID_ASSIGN_OR_RETURN(
+      ledger::VerifierKey key,
+      ledger::VerifierKey::FromPublicKey(participant.participant_id(), participant.public_key()));
+  absl::MutexLock lock(&verifiers_mu_);
+  // Bounded by the registered participants; the cap is a backstop.
+  if (verifiers_.size() >= kMaxCachedVerifiers) verifiers_.clear();
+  verifiers_.insert_or_assign(participant.participant_id(), key);
+  return key;
 }
 
 absl::Status ExchangeImpl::CheckOneSideLocked(const v1::Order& order,
@@ -171,15 +188,11 @@ void ExchangeImpl::SubmitOrderAsync(const v1::SubmitOrderRequest& request, Submi
   // A registered participant's key never changes, so its signature is
   // verified with no lock held: submitters verify in parallel, and the
   // exchange-wide lock covers only the checks against the state.
-  std::optional<v1::Participant> participant;
-  {
-    absl::MutexLock lock(&mu_);
-    absl::StatusOr<v1::Participant> found =
-        state_->directory().FindParticipant(order.participant_id());
-    if (found.ok()) participant = *std::move(found);
-  }
+  // The directory needs no mu_ (see directory_).
+  const absl::StatusOr<v1::Participant> participant =
+      directory_->FindParticipant(order.participant_id());
   std::optional<absl::Status> signature;
-  if (participant) {
+  if (participant.ok()) {
     signature = CheckSignature(convert::OrderSigningText(order), request.signature(), *participant);
   }
   {
@@ -267,11 +280,8 @@ absl::StatusOr<v1::CancelOrderResponse> ExchangeImpl::CancelOrder(
   const int64_t now_ms = NowMs();
   // As for orders: the participant's key never changes, so the signature is
   // verified with no lock held. An unknown participant owns no order.
-  absl::StatusOr<v1::Participant> participant;
-  {
-    absl::MutexLock lock(&mu_);
-    participant = state_->directory().FindParticipant(request.participant_id());
-  }
+  const absl::StatusOr<v1::Participant> participant =
+      directory_->FindParticipant(request.participant_id());
   if (participant.ok()) {
     PEERGRID_RETURN_IF_ERROR(
         CheckSignature(convert::CancelSigningText(request.order_id(), request.participant_id()),
