@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -175,38 +176,92 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials(const Households& homes, s
   return *credentials;
 }
 
+using MarketStubs = std::vector<std::unique_ptr<peergrid::v1::MarketService::Stub>>;
+
+// What the calls of one RunOrders share. Every call's callback holds it (a
+// shared_ptr), not only RunOrders: a callback may still be unwinding after it
+// counted itself done, when RunOrders has already returned, so nothing a
+// callback touches lives on RunOrders' stack. (It once did: a late callback's
+// `next++` wrote into a returned frame, and a 30k-order run died with
+// "free(): double free".)
+struct OrderRun {
+  int64_t count = 0;
+  double rate_per_s = 0;               // 0: closed loop
+  absl::Time start;                    // set before the first send, then only read
+  const MarketStubs* stubs = nullptr;  // outlive every send (see SendOrder)
+  std::vector<peergrid::v1::SubmitOrderRequest> requests;  // each moved out by its send
+  std::vector<double> latencies_ms;                        // written once each, before `done`
+  std::atomic<int64_t> next{0};                            // closed loop: the next order to send
+  absl::Mutex mu;
+  int64_t done ABSL_GUARDED_BY(mu) = 0;   // callbacks finished with all but the OrderRun itself
+  int in_flight ABSL_GUARDED_BY(mu) = 0;  // open loop: sent and unanswered
+  Figures figures ABSL_GUARDED_BY(mu);    // errors
+};
+
+// One call in flight.
+struct OrderCall {
+  int64_t n = 0;
+  absl::Time sent;
+  grpc::ClientContext context;
+  peergrid::v1::SubmitOrderRequest request;
+  peergrid::v1::SubmitOrderResponse response;
+};
+
+// Sends order n of `run`. Its answer records the latency and, in a closed
+// loop, sends the next order; only then does it count itself done, so once
+// every order is done no callback will touch the stubs again.
+void SendOrder(std::shared_ptr<OrderRun> run, int64_t n) {
+  auto* call = new OrderCall;
+  call->n = n;
+  call->sent = run->rate_per_s > 0
+                   ? run->start + absl::Seconds(static_cast<double>(n) / run->rate_per_s)
+                   : absl::Now();
+  call->request = std::move(run->requests[static_cast<size_t>(n)]);
+  peergrid::v1::MarketService::Stub* stub =
+      (*run->stubs)[static_cast<size_t>(n) % run->stubs->size()].get();
+  stub->async()->SubmitOrder(&call->context, &call->request, &call->response,
+                             [run = std::move(run), call](grpc::Status status) {
+                               run->latencies_ms[static_cast<size_t>(call->n)] =
+                                   absl::ToDoubleMilliseconds(absl::Now() - call->sent);
+                               delete call;
+                               if (run->rate_per_s == 0) {
+                                 const int64_t following = run->next++;
+                                 if (following < run->count) SendOrder(run, following);
+                               }
+                               absl::MutexLock lock(&run->mu);
+                               if (!status.ok() && run->figures.errors++ == 0) {
+                                 run->figures.first_error = status.error_message();
+                               }
+                               if (run->rate_per_s > 0) --run->in_flight;
+                               ++run->done;  // the last use of anything but `run`
+                             });
+}
+
 // Submits `count` orders keeping at most `inflight` unanswered, with gRPC's
 // callback API (no client thread per call). With rate_per_s = 0 the next
 // order goes as soon as one is answered (closed loop); with rate_per_s > 0
 // each order is sent at its scheduled time (open loop) and its latency is
 // measured from that time.
 Figures RunOrders(const std::string& target, bool tls, int64_t count, int inflight,
-                  int64_t interval, const Households& homes, const std::string& run,
+                  int64_t interval, const Households& homes, const std::string& run_name,
                   double rate_per_s) {
-  std::vector<std::unique_ptr<peergrid::v1::MarketService::Stub>> stubs;
+  MarketStubs stubs;
   for (size_t c = 0; c < homes.keys.size(); ++c) {
     grpc::ChannelArguments args;
     args.SetInt("grpc.channel_id", static_cast<int>(c));  // distinct channels, connections
     stubs.push_back(peergrid::v1::MarketService::NewStub(
         grpc::CreateCustomChannel(target, Credentials(homes, c, tls), args)));
   }
+  auto run = std::make_shared<OrderRun>();
+  run->count = count;
+  run->rate_per_s = rate_per_s;
+  run->stubs = &stubs;
   // Signed before the clock starts: the servers, not the signing, are measured.
-  std::vector<peergrid::v1::SubmitOrderRequest> requests(static_cast<size_t>(count));
-  for (int64_t n = 0; n < count; ++n)
-    requests[static_cast<size_t>(n)] = MakeOrder(n, interval, homes, run);
-  struct Call {
-    int64_t n;
-    absl::Time sent;
-    grpc::ClientContext context;
-    peergrid::v1::SubmitOrderRequest request;
-    peergrid::v1::SubmitOrderResponse response;
-  };
-  std::vector<double> latencies_ms(static_cast<size_t>(count));
-  absl::Mutex mu;
-  int64_t answered = 0;  // guarded by mu
-  int in_flight = 0;     // guarded by mu
-  Figures figures;       // errors, guarded by mu
-  std::atomic<int64_t> next{0};
+  run->requests.resize(static_cast<size_t>(count));
+  for (int64_t n = 0; n < count; ++n) {
+    run->requests[static_cast<size_t>(n)] = MakeOrder(n, interval, homes, run_name);
+  }
+  run->latencies_ms.resize(static_cast<size_t>(count));
   for (auto& stub : stubs) {  // connect (and shake hands) before the clock starts
     grpc::ClientContext context;
     peergrid::v1::GetOrderRequest probe;
@@ -214,67 +269,37 @@ Figures RunOrders(const std::string& target, bool tls, int64_t count, int inflig
     probe.set_order_id("load-warm-up");
     (void)stub->GetOrder(&context, probe, &ignored);
   }
-  const absl::Time start = absl::Now();
-
-  // Sends order n; its answer records the latency and, in a closed loop,
-  // sends the next order.
-  std::function<void(int64_t)> send = [&](int64_t n) {
-    auto* call = new Call;
-    call->n = n;
-    call->sent =
-        rate_per_s > 0 ? start + absl::Seconds(static_cast<double>(n) / rate_per_s) : absl::Now();
-    call->request = std::move(requests[static_cast<size_t>(n)]);
-    stubs[static_cast<size_t>(n) % stubs.size()]->async()->SubmitOrder(
-        &call->context, &call->request, &call->response, [&, call](grpc::Status status) {
-          latencies_ms[static_cast<size_t>(call->n)] =
-              absl::ToDoubleMilliseconds(absl::Now() - call->sent);
-          {
-            absl::MutexLock lock(&mu);
-            ++answered;
-            --in_flight;
-            if (!status.ok() && figures.errors++ == 0) figures.first_error = status.error_message();
-          }
-          delete call;
-          if (rate_per_s > 0) return;
-          const int64_t following = next++;
-          if (following < count) {
-            {
-              absl::MutexLock lock(&mu);
-              ++in_flight;
-            }
-            send(following);
-          }
-        });
-  };
+  run->start = absl::Now();
   if (rate_per_s > 0) {
     for (int64_t n = 0; n < count; ++n) {
-      absl::SleepFor(start + absl::Seconds(static_cast<double>(n) / rate_per_s) - absl::Now());
+      absl::SleepFor(run->start + absl::Seconds(static_cast<double>(n) / rate_per_s) - absl::Now());
       {
-        absl::MutexLock lock(&mu);
-        auto room = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return in_flight < inflight; };
-        mu.Await(absl::Condition(&room));
-        ++in_flight;
+        absl::MutexLock lock(&run->mu);
+        OrderRun* r = run.get();
+        auto room = [r, inflight]()
+                        ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu) { return r->in_flight < inflight; };
+        run->mu.Await(absl::Condition(&room));
+        ++run->in_flight;
       }
-      send(n);
+      SendOrder(run, n);
     }
   } else {
     const int64_t first = std::min<int64_t>(inflight, count);
-    next = first;
-    {
-      absl::MutexLock lock(&mu);
-      in_flight = static_cast<int>(first);
-    }
-    for (int64_t n = 0; n < first; ++n) send(n);
+    run->next = first;
+    for (int64_t n = 0; n < first; ++n) SendOrder(run, n);
   }
+  Figures figures;
   {
-    absl::MutexLock lock(&mu);
-    auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return answered == count; };
-    mu.Await(absl::Condition(&done));
+    absl::MutexLock lock(&run->mu);
+    OrderRun* r = run.get();
+    auto all_done = [r]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu) { return r->done == r->count; };
+    run->mu.Await(absl::Condition(&all_done));
+    figures = run->figures;
   }
-  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - run->start);
   figures.per_s = static_cast<double>(count) / seconds;
-  figures.p50_ms = Percentile(latencies_ms, 0.50);
-  figures.p99_ms = Percentile(latencies_ms, 0.99);
+  figures.p50_ms = Percentile(run->latencies_ms, 0.50);
+  figures.p99_ms = Percentile(run->latencies_ms, 0.99);
   return figures;
 }
 

@@ -1,8 +1,11 @@
 // The real peergrid-exchange's bounded resources (DESIGN.md §9): concurrent
-// streams per connection, WatchTrades streams per identity, orders and
-// cancels per identity per second, and the ledger's entry size.
+// streams per connection, long-lived streams per identity (WatchTrades,
+// WatchAlarms, WatchCheckpoints, HubService.Report) and their release on
+// cancellation and on a dropped connection, orders and cancels per identity
+// per second, and the ledger's entry size.
 #include <sys/wait.h>
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -15,8 +18,12 @@
 #include "gtest/gtest.h"
 #include "peergrid/runtime/subprocess.h"
 #include "peergrid/testing/paths.h"
+#include "peergrid/testing/tcp_proxy.h"
 #include "peergrid/v1/admin.grpc.pb.h"
+#include "peergrid/v1/audit.grpc.pb.h"
+#include "peergrid/v1/hub.grpc.pb.h"
 #include "peergrid/v1/market.grpc.pb.h"
+#include "peergrid/v1/operator.grpc.pb.h"
 
 namespace peergrid {
 namespace {
@@ -55,12 +62,28 @@ class ExchangeLimitsTest : public ::testing::Test {
   }
 
   // A channel with its own connection (channels with equal arguments would
-  // otherwise share one).
-  static std::shared_ptr<grpc::Channel> OwnChannel() {
+  // otherwise share one), to the exchange or to `address`.
+  static std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address = "") {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetMaxSendMessageSize(16 << 20);
-    return grpc::CreateCustomChannel(*address_, grpc::InsecureChannelCredentials(), args);
+    return grpc::CreateCustomChannel(address.empty() ? *address_ : address,
+                                     grpc::InsecureChannelCredentials(), args);
+  }
+
+  static int Port() { return std::stoi(address_->substr(address_->rfind(':') + 1)); }
+
+  // Registers hub-<who>, whose reports and alarms a stream test watches.
+  static void RegisterHub(const std::string& who) {
+    v1::RegisterHubRequest hub;
+    hub.mutable_hub()->set_hub_id("hub-" + who);
+    hub.mutable_hub()->set_zone_id("jeju-1");
+    hub.mutable_hub()->set_reporting_period_s(5);
+    grpc::ClientContext context;
+    v1::RegisterResponse response;
+    grpc::Status status =
+        v1::AdminService::NewStub(OwnChannel())->RegisterHub(&context, hub, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
   }
 
   static uint64_t LedgerSize() {
@@ -188,6 +211,166 @@ TEST_F(ExchangeLimitsTest, AnIdentityGetsAtMostItsStreamLimit) {
   s5->WaitForInitialMetadata();
   for (grpc::ClientContext* c : {&c2, &c5, &other}) c->TryCancel();
   for (auto* s : {s2.get(), s4.get(), s5.get()}) (void)s->Finish();
+}
+
+// The long-lived stream kinds, each under the --insecure limit key its
+// requests make (authorizer.h, LimitKey).
+enum class Kind { kTrades, kAlarms, kCheckpoints, kReport };
+
+// Each test's streams belong to their own identities (household lim-<who>,
+// hub hub-<who>), so slots a test released lately cannot confuse the next.
+std::string KeyOf(Kind kind, const std::string& who) {
+  switch (kind) {
+    case Kind::kTrades:
+      return absl::StrCat("\"participant/lim-", who, "\"");
+    case Kind::kAlarms:
+      return absl::StrCat("\"operator/hub-", who, "\"");
+    case Kind::kCheckpoints:
+      return "\"peer/ipv4:127.0.0.1:";  // the caller's connection
+    case Kind::kReport:
+      return absl::StrCat("\"hub/hub-", who, "\"");
+  }
+  return "";
+}
+
+// One stream, open or refused; finish() waits for its end (after
+// context->TryCancel(), or its deadline, for a stream the exchange serves).
+struct Held {
+  std::unique_ptr<grpc::ClientContext> context = std::make_unique<grpc::ClientContext>();
+  std::function<grpc::Status()> finish;
+  grpc::Status Close() {
+    context->TryCancel();
+    return finish();
+  }
+};
+
+template <typename Event>
+std::function<grpc::Status()> FinishReader(std::unique_ptr<grpc::ClientReader<Event>> opened) {
+  std::shared_ptr<grpc::ClientReader<Event>> reader = std::move(opened);
+  // A served stream sends its initial metadata at once; a refused one its status.
+  reader->WaitForInitialMetadata();
+  return [reader] {
+    Event ignored;  // trades, checkpoints or alarms: drained
+    while (reader->Read(&ignored)) {
+    }
+    return reader->Finish();
+  };
+}
+
+// Opens a stream of `kind` on `channel`, to end by `deadline` (by default a
+// minute: any test is over by then); when this returns the exchange has
+// served it or refused it.
+Held Open(Kind kind, const std::string& who, const std::shared_ptr<grpc::Channel>& channel,
+          absl::Time deadline = absl::Now() + absl::Minutes(1)) {
+  Held held;
+  held.context->set_deadline(absl::ToChronoTime(deadline));
+  grpc::ClientContext* context = held.context.get();
+  switch (kind) {
+    case Kind::kTrades: {
+      v1::WatchTradesRequest request;
+      request.set_participant_id("lim-" + who);
+      held.finish =
+          FinishReader(v1::MarketService::NewStub(channel)->WatchTrades(context, request));
+      break;
+    }
+    case Kind::kAlarms: {
+      v1::WatchAlarmsRequest request;
+      request.set_hub_id("hub-" + who);
+      held.finish =
+          FinishReader(v1::OperatorService::NewStub(channel)->WatchAlarms(context, request));
+      break;
+    }
+    case Kind::kCheckpoints: {
+      held.finish = FinishReader(v1::AuditService::NewStub(channel)->WatchCheckpoints(
+          context, v1::WatchCheckpointsRequest()));
+      break;
+    }
+    case Kind::kReport: {
+      std::shared_ptr<grpc::ClientReaderWriter<v1::HubReport, v1::ReportAck>> stream =
+          v1::HubService::NewStub(channel)->Report(context);
+      v1::HubReport report;
+      report.set_hub_id("hub-" + who);
+      report.set_zone_id("jeju-1");
+      report.set_seq(1);  // stored once, then acknowledged as a duplicate
+      report.set_measured_at_unix_ms(absl::ToUnixMillis(absl::Now()));
+      v1::ReportAck ack;
+      // Served: the first report is acknowledged. Refused: the stream ends.
+      if (stream->Write(report)) (void)stream->Read(&ack);
+      held.finish = [stream] {
+        stream->WritesDone();
+        v1::ReportAck more;
+        while (stream->Read(&more)) {
+        }
+        return stream->Finish();
+      };
+      break;
+    }
+  }
+  return held;
+}
+
+// Returns how a new stream of `kind` fares: RESOURCE_EXHAUSTED at once when
+// its identity has no slot left; else it is served (and ends after 2 s:
+// DEADLINE_EXCEEDED, or OK for a report stream, whose ack says it was served).
+grpc::Status Probe(Kind kind, const std::string& who,
+                   const std::shared_ptr<grpc::Channel>& channel) {
+  return Open(kind, who, channel, absl::Now() + absl::Seconds(2)).finish();
+}
+
+// Probes until a stream of `kind` is served again (its identity got a slot
+// back); false after 30 s.
+bool ServedAgainSoon(Kind kind, const std::string& who,
+                     const std::shared_ptr<grpc::Channel>& channel) {
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(30); absl::Now() < deadline;) {
+    if (Probe(kind, who, channel).error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Issue 12: only WatchTrades was bounded per identity; one caller could hold
+// any number of the other streams.
+TEST_F(ExchangeLimitsTest, EveryLongLivedStreamKindIsBoundedPerIdentity) {
+  RegisterHub("every");
+  for (Kind kind : {Kind::kTrades, Kind::kAlarms, Kind::kCheckpoints, Kind::kReport}) {
+    SCOPED_TRACE(KeyOf(kind, "every"));
+    // WatchCheckpoints names nobody: with --insecure it counts per connection.
+    auto first = OwnChannel();
+    auto second = kind == Kind::kCheckpoints ? first : OwnChannel();
+    Held a = Open(kind, "every", first);
+    Held b = Open(kind, "every", second);
+    grpc::Status refused = Probe(kind, "every", second);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+        << refused.error_message();
+    EXPECT_THAT(refused.error_message(), HasSubstr(KeyOf(kind, "every")));
+    EXPECT_THAT(refused.error_message(), HasSubstr("already has 2 open streams, the limit"));
+    // Cancelling one gives its slot back.
+    EXPECT_NE(a.Close().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_TRUE(ServedAgainSoon(kind, "every", second));
+    (void)b.Close();
+  }
+}
+
+// A client that vanishes (its connection dropped without a goodbye) gives its
+// streams' slots back once the exchange notices.
+TEST_F(ExchangeLimitsTest, ASlotComesBackWhenItsConnectionDrops) {
+  RegisterHub("dropped");
+  for (Kind kind : {Kind::kTrades, Kind::kAlarms, Kind::kReport}) {
+    SCOPED_TRACE(KeyOf(kind, "dropped"));
+    auto proxy = ::peergrid::testing::TcpProxy::Start(Port());
+    ASSERT_TRUE(proxy.ok()) << proxy.status();
+    Held dropped = Open(kind, "dropped", OwnChannel(absl::StrCat("127.0.0.1:", (*proxy)->port())));
+    Held kept = Open(kind, "dropped", OwnChannel());
+    ASSERT_EQ((*proxy)->accepted(), 1);
+    grpc::Status refused = Probe(kind, "dropped", OwnChannel());
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+        << refused.error_message();
+    (*proxy)->Cut();
+    EXPECT_TRUE(ServedAgainSoon(kind, "dropped", OwnChannel()));
+    EXPECT_NE(dropped.finish().error_code(), grpc::StatusCode::OK);  // its connection is gone
+    (void)kept.Close();
+  }
 }
 
 TEST_F(ExchangeLimitsTest, OrdersAndCancelsArePacedPerIdentity) {

@@ -186,6 +186,20 @@ absl::StatusOr<VerifierKey> VerifierKey::Parse(absl::string_view c2sp) {
   return vk;
 }
 
+struct VerifierKey::Loaded {
+  explicit Loaded(PkeyPtr key) : pkey(std::move(key)) {}
+  // Used concurrently: OpenSSL 3 allows it for an EVP_PKEY that is only
+  // read (each verification has its own EVP_MD_CTX).
+  const PkeyPtr pkey;
+};
+
+VerifierKey::VerifierKey(std::string name, std::string public_key, uint32_t key_id)
+    : name_(std::move(name)), public_key_(std::move(public_key)), key_id_(key_id) {
+  PkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, Bytes(public_key_),
+                                           public_key_.size()));
+  if (pkey != nullptr) loaded_ = std::make_shared<const Loaded>(std::move(pkey));
+}
+
 absl::StatusOr<VerifierKey> VerifierKey::FromPublicKey(std::string name, absl::string_view raw32) {
   PEERGRID_RETURN_IF_ERROR(ValidateKeyName(name));
   PEERGRID_RETURN_IF_ERROR(ValidateEd25519PublicKey(raw32));
@@ -228,11 +242,10 @@ std::string VerifierKey::PublicKeyPem() const {
 bool VerifierKey::VerifySignature(absl::string_view message, absl::string_view sig64) const {
   // S >= L is refused here, whatever the library beneath does (RFC 8032 §5.1.7).
   if (sig64.size() != 64 || !CanonicalScalar(sig64)) return false;
-  PkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, Bytes(public_key_),
-                                           public_key_.size()));
+  if (loaded_ == nullptr) return false;
   std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
-  if (pkey == nullptr || ctx == nullptr ||
-      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
+  if (ctx == nullptr ||
+      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, loaded_->pkey.get()) != 1) {
     return false;
   }
   return EVP_DigestVerify(ctx.get(), Bytes(sig64), sig64.size(), Bytes(message), message.size()) ==

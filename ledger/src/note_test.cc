@@ -1,8 +1,11 @@
 // Ed25519 (Wycheproof, RFC 8032 TEST 2), C2SP signed notes and checkpoints.
 #include "peergrid/ledger/note.h"
 
+#include <atomic>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -234,6 +237,35 @@ TEST(Ed25519KeyTest, RefusesSignaturesWithSAtOrAboveTheGroupOrder) {
   std::string s_max = sig;
   for (int i = 32; i < 64; ++i) s_max[i] = '\xff';
   EXPECT_FALSE(signer.verifier().VerifySignature(msg, s_max));
+}
+
+// A key is loaded into OpenSSL once and shared by its copies, which verify
+// from many threads at once: each answer is still its own.
+TEST(Ed25519KeyTest, CopiesOfAKeyVerifyConcurrentlyAndIndependently) {
+  ASSERT_OK_AND_ASSIGN(Signer alice, Signer::Generate("alice"));
+  ASSERT_OK_AND_ASSIGN(Signer bob, Signer::Generate("bob"));
+  ASSERT_OK_AND_ASSIGN(VerifierKey alice_key,
+                       VerifierKey::FromPublicKey("alice", alice.verifier().public_key()));
+  const VerifierKey bob_key = bob.verifier();
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      const VerifierKey mine = t % 2 == 0 ? alice_key : bob_key;  // a copy per thread
+      const Signer& signer = t % 2 == 0 ? alice : bob;
+      const Signer& other = t % 2 == 0 ? bob : alice;
+      for (int n = 0; n < 50; ++n) {
+        const std::string msg = absl::StrCat("order ", t, "-", n);
+        if (!mine.VerifySignature(msg, signer.Sign(msg))) ++wrong;
+        if (mine.VerifySignature(msg, other.Sign(msg))) ++wrong;
+        if (mine.VerifySignature(msg + "!", signer.Sign(msg))) ++wrong;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(alice_key, alice.verifier());
+  EXPECT_FALSE(alice_key == bob_key);
 }
 
 }  // namespace

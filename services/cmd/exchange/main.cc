@@ -48,7 +48,8 @@ ABSL_FLAG(int64_t, hub_stream_max_queued, 64,
 ABSL_FLAG(int32_t, max_concurrent_streams, 100,
           "most concurrent gRPC streams (calls) on one connection; more wait for a free one");
 ABSL_FLAG(int32_t, max_streams_per_identity, 16,
-          "most concurrent WatchTrades streams of one identity (RESOURCE_EXHAUSTED beyond)");
+          "most concurrent long-lived streams (WatchTrades, WatchCheckpoints, WatchAlarms, "
+          "HubService.Report together) of one identity (RESOURCE_EXHAUSTED beyond)");
 ABSL_FLAG(double, max_orders_per_s, 20,
           "orders and cancels one identity may send per second, sustained (RESOURCE_EXHAUSTED "
           "beyond)");

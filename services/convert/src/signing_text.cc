@@ -28,19 +28,18 @@ std::vector<OrderSigner> OrderSigners(const v1::Participant& participant, const 
   return signers;
 }
 
-absl::Status VerifyParticipantSignature(const std::string& text, const std::string& signature,
-                                        const v1::Participant& participant, const v1::Hub* hub) {
+absl::Status VerifyParticipantSignature(const v1::Participant& participant, const v1::Hub* hub,
+                                        absl::FunctionRef<bool(const OrderSigner&)> verifies) {
   const std::vector<OrderSigner> signers = OrderSigners(participant, hub);
   if (signers.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "signature given but participant ", participant.participant_id(), " has no public_key",
-        participant.delegates_trading() ? " and its hub has none either" : ""));
+    return absl::FailedPreconditionError(
+        absl::StrCat("signature given but participant ", participant.participant_id(),
+                     " has no public_key",
+                     participant.delegates_trading() ? " and its hub has none either" : ""));
   }
   std::vector<std::string> tried;
   for (const OrderSigner& signer : signers) {
-    absl::StatusOr<ledger::VerifierKey> key =
-        ledger::VerifierKey::FromPublicKey(signer.name, signer.public_key);
-    if (key.ok() && key->VerifySignature(text, signature)) return absl::OkStatus();
+    if (verifies(signer)) return absl::OkStatus();
     tried.push_back(signer.name == participant.participant_id()
                         ? absl::StrCat("participant ", signer.name, "'s key")
                         : absl::StrCat("its hub ", signer.name, "'s key"));
@@ -50,6 +49,15 @@ absl::Status VerifyParticipantSignature(const std::string& text, const std::stri
                    participant.public_key().empty() || tried.size() > 1
                        ? absl::StrCat(" (participant ", participant.participant_id(), ")")
                        : std::string()));
+}
+
+absl::Status VerifyParticipantSignature(const std::string& text, const std::string& signature,
+                                        const v1::Participant& participant, const v1::Hub* hub) {
+  return VerifyParticipantSignature(participant, hub, [&](const OrderSigner& signer) {
+    absl::StatusOr<ledger::VerifierKey> key =
+        ledger::VerifierKey::FromPublicKey(signer.name, signer.public_key);
+    return key.ok() && key->VerifySignature(text, signature);
+  });
 }
 
 }  // namespace peergrid::convert

@@ -5,8 +5,9 @@
 //   admin_mu_ (registrations, tariff)  ->  due_mu_ (RunDue)  ->  checkpoint_mu_
 //   ->  mu_ (state, pending orders, events).
 // Nothing is called back with mu_ held except the DrainQueues' Push (which
-// only takes the queue's own lock). Signature checks and proto serialization
-// run with no lock held; the ledger's own locks are never held while taking
+// only takes the queue's own lock). verifiers_mu_ is a leaf, taken under any
+// of them or none. Signature checks and proto serialization run with no lock
+// held; the ledger's own locks are never held while taking
 // any of these.
 #ifndef PEERGRID_EXCHANGE_EXCHANGE_IMPL_H_
 #define PEERGRID_EXCHANGE_EXCHANGE_IMPL_H_
@@ -22,12 +23,15 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "open_position.h"
+#include "peergrid/convert/signing_text.h"
 #include "peergrid/exchange/exchange.h"
+#include "peergrid/ledger/note.h"
 #include "peergrid/runtime/drain_queue.h"
 
 namespace peergrid::matching {
@@ -123,9 +127,13 @@ class ExchangeImpl final : public Exchange {
                               const v1::Participant& participant,
                               const std::optional<v1::Hub>& hub) const;
   // Returns the hub whose key may sign for `participant`: its hub when it
-  // delegates trading, else none.
-  std::optional<v1::Hub> DelegateHubLocked(const v1::Participant& participant) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // delegates trading, else none. Needs no mu_ (see directory_).
+  std::optional<v1::Hub> DelegateHub(const v1::Participant& participant) const;
+  // Returns the verifier of a registered key (a participant's or a hub's),
+  // built (and the key loaded into OpenSSL) once per key instead of once per
+  // order or cancel; cached by the key's bytes.
+  absl::StatusOr<ledger::VerifierKey> VerifierFor(const convert::OrderSigner& signer) const
+      ABSL_LOCKS_EXCLUDED(verifiers_mu_);
   // Scheduled work: one clearing, settlement or correction of an interval.
   enum class Work { kClear, kSettle, kCorrect };
   using WorkItem = std::pair<Work, int64_t>;
@@ -252,6 +260,12 @@ class ExchangeImpl final : public Exchange {
   std::deque<v1::Alarm> recent_alarms_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::Alarm> pending_alarms_ ABSL_GUARDED_BY(mu_);
   ExchangeEvents events_ ABSL_GUARDED_BY(mu_);
+  // A leaf lock (nothing is taken while holding it): the verifier cache.
+  static constexpr size_t kMaxCachedVerifiers = 1 << 20;
+  mutable absl::Mutex verifiers_mu_;
+  // By raw public key bytes.
+  mutable absl::flat_hash_map<std::string, ledger::VerifierKey> verifiers_
+      ABSL_GUARDED_BY(verifiers_mu_);
   absl::Mutex checkpoint_mu_;
   uint64_t last_checkpoint_size_ ABSL_GUARDED_BY(checkpoint_mu_) = 0;
   runtime::DrainQueue<OrderAppend> intake_;

@@ -67,14 +67,34 @@ absl::Status ExchangeImpl::CheckSignature(const std::string& text, const std::st
     }
     return absl::OkStatus();
   }
-  return convert::VerifyParticipantSignature(text, signature, participant, its_hub);
+  return convert::VerifyParticipantSignature(
+      participant, its_hub, [&](const convert::OrderSigner& signer) {
+        absl::StatusOr<ledger::VerifierKey> key = VerifierFor(signer);
+        return key.ok() && key->VerifySignature(text, signature);
+      });
 }
 
-std::optional<v1::Hub> ExchangeImpl::DelegateHubLocked(const v1::Participant& participant) const {
+std::optional<v1::Hub> ExchangeImpl::DelegateHub(const v1::Participant& participant) const {
   if (!participant.delegates_trading()) return std::nullopt;
-  absl::StatusOr<v1::Hub> hub = state_->directory().FindHub(participant.hub_id());
+  absl::StatusOr<v1::Hub> hub = directory_->FindHub(participant.hub_id());
   if (!hub.ok()) return std::nullopt;
   return *std::move(hub);
+}
+
+absl::StatusOr<ledger::VerifierKey> ExchangeImpl::VerifierFor(
+    const convert::OrderSigner& signer) const {
+  {
+    absl::MutexLock lock(&verifiers_mu_);
+    auto it = verifiers_.find(signer.public_key);
+    if (it != verifiers_.end()) return it->second;
+  }
+  PEERGRID_ASSIGN_OR_RETURN(ledger::VerifierKey key,
+                            ledger::VerifierKey::FromPublicKey(signer.name, signer.public_key));
+  absl::MutexLock lock(&verifiers_mu_);
+  // Bounded by the registered keys; the cap is a backstop.
+  if (verifiers_.size() >= kMaxCachedVerifiers) verifiers_.clear();
+  verifiers_.insert_or_assign(signer.public_key, key);
+  return key;
 }
 
 absl::Status ExchangeImpl::CheckOneSideLocked(const v1::Order& order,
@@ -146,7 +166,7 @@ absl::Status ExchangeImpl::ValidateSubmitLocked(const v1::SubmitOrderRequest& re
   PEERGRID_RETURN_IF_ERROR(signature ? *signature
                                      : CheckSignature(convert::OrderSigningText(order),
                                                       request.signature(), participant,
-                                                      DelegateHubLocked(participant)));
+                                                      DelegateHub(participant)));
   if (order.side() == v1::SELL) {
     PEERGRID_RETURN_IF_ERROR(CheckSellerCapacityLocked(order, participant, now_ms));
   }
@@ -171,21 +191,13 @@ void ExchangeImpl::SubmitOrderAsync(const v1::SubmitOrderRequest& request, Submi
   // A registered participant's key never changes, so its signature is
   // verified with no lock held: submitters verify in parallel, and the
   // exchange-wide lock covers only the checks against the state.
-  std::optional<v1::Participant> participant;
-  std::optional<v1::Hub> hub;
-  {
-    absl::MutexLock lock(&mu_);
-    absl::StatusOr<v1::Participant> found =
-        state_->directory().FindParticipant(order.participant_id());
-    if (found.ok()) {
-      participant = *std::move(found);
-      hub = DelegateHubLocked(*participant);
-    }
-  }
+  // The directory needs no mu_ (see directory_).
+  const absl::StatusOr<v1::Participant> participant =
+      directory_->FindParticipant(order.participant_id());
   std::optional<absl::Status> signature;
-  if (participant) {
-    signature =
-        CheckSignature(convert::OrderSigningText(order), request.signature(), *participant, hub);
+  if (participant.ok()) {
+    signature = CheckSignature(convert::OrderSigningText(order), request.signature(), *participant,
+                               DelegateHub(*participant));
   }
   {
     absl::MutexLock lock(&mu_);
@@ -272,13 +284,10 @@ absl::StatusOr<v1::CancelOrderResponse> ExchangeImpl::CancelOrder(
   const int64_t now_ms = NowMs();
   // As for orders: the participant's key never changes, so the signature is
   // verified with no lock held. An unknown participant owns no order.
-  absl::StatusOr<v1::Participant> participant;
-  std::optional<v1::Hub> hub;
-  {
-    absl::MutexLock lock(&mu_);
-    participant = state_->directory().FindParticipant(request.participant_id());
-    if (participant.ok()) hub = DelegateHubLocked(*participant);
-  }
+  const absl::StatusOr<v1::Participant> participant =
+      directory_->FindParticipant(request.participant_id());
+  const std::optional<v1::Hub> hub =
+      participant.ok() ? DelegateHub(*participant) : std::optional<v1::Hub>();
   if (participant.ok()) {
     PEERGRID_RETURN_IF_ERROR(
         CheckSignature(convert::CancelSigningText(request.order_id(), request.participant_id()),

@@ -350,6 +350,42 @@ TEST_F(ExchangeTest, SignedOrdersVerifyAgainstTheRegisteredKey) {
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("signature")));
 }
 
+// Signatures are verified outside the exchange's lock, in parallel, with
+// each participant's verifier built once: every verdict is still against
+// that participant's own key, however the submitters interleave.
+TEST_F(ExchangeTest, ConcurrentSubmittersAreEachVerifiedAgainstTheirOwnKey) {
+  constexpr int kParticipants = 4;
+  std::vector<ledger::Signer> keys;
+  for (int p = 0; p < kParticipants; ++p) {
+    ASSERT_OK_AND_ASSIGN(ledger::Signer key, ledger::Signer::Generate(absl::StrCat("p", p)));
+    ASSERT_THAT(RegisterWithKey(absl::StrCat("p", p), key), IsOk());
+    keys.push_back(std::move(key));
+  }
+  const uint64_t before = ledger_->Size();
+  std::atomic<int> wrong{0}, accepted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int n = 0; n < 30; ++n) {
+        const int p = (t + n) % kParticipants;
+        v1::SubmitOrderRequest order =
+            Order(absl::StrCat("c", t, "-", n), absl::StrCat("p", p), v1::BUY, 100, 100'000);
+        // Every third is signed by the next participant's key: a forgery.
+        const bool forged = n % 3 == 0;
+        const ledger::Signer& signer = keys[(p + (forged ? 1 : 0)) % kParticipants];
+        order.set_signature(signer.Sign(convert::OrderSigningText(order.order())));
+        absl::StatusOr<v1::SubmitOrderResponse> answer = exchange_->SubmitOrder(order);
+        if (forged != (answer.status().code() == absl::StatusCode::kPermissionDenied)) ++wrong;
+        if (answer.ok()) ++accepted;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(accepted.load(), 4 * 20);
+  EXPECT_EQ(ledger_->Size(), before + 4 * 20);
+}
+
 TEST_F(ExchangeTest, AKeyAnyoneCouldSignForIsRefusedAtRegistration) {
   // The identity point (and every other point of small order) lets a forger
   // sign any order without a private key; a non-canonical y is refused too.

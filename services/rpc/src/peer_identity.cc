@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -114,22 +115,51 @@ absl::StatusOr<PeerIdentity> IdentityFromCertificatePem(absl::string_view pem) {
   return ParseSpiffeId(peergrid_uris[0]);
 }
 
-absl::StatusOr<PeerIdentity> IdentityFromAuthContext(const grpc::AuthContext& context) {
+PeerIdentityCache::PeerIdentityCache(size_t max_entries)
+    : max_entries_(max_entries < 1 ? 1 : max_entries) {}
+
+absl::StatusOr<PeerIdentity> PeerIdentityCache::Get(absl::string_view pem) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (auto it = current_.find(pem); it != current_.end()) return it->second;
+    if (auto it = previous_.find(pem); it != previous_.end()) {
+      // Recently used: back into the current generation.
+      absl::StatusOr<PeerIdentity> found = it->second;
+      previous_.erase(it);
+      if (current_.size() >= max_entries_) previous_ = std::exchange(current_, {});
+      current_.emplace(std::string(pem), found);
+      return found;
+    }
+  }
+  // Parsed without the lock: callers with other certificates are not held up
+  // (two callers with one new certificate may both parse it; same answer).
+  absl::StatusOr<PeerIdentity> parsed = IdentityFromCertificatePem(pem);
+  absl::MutexLock lock(&mu_);
+  ++parses_;
+  if (current_.size() >= max_entries_) previous_ = std::exchange(current_, {});
+  current_.insert_or_assign(std::string(pem), parsed);
+  return parsed;
+}
+
+size_t PeerIdentityCache::size() const {
+  absl::MutexLock lock(&mu_);
+  return current_.size() + previous_.size();
+}
+
+uint64_t PeerIdentityCache::parses() const {
+  absl::MutexLock lock(&mu_);
+  return parses_;
+}
+
+absl::StatusOr<PeerIdentity> IdentityFromAuthContext(const grpc::AuthContext& context,
+                                                     PeerIdentityCache* cache) {
   const std::vector<grpc::string_ref> certs = context.FindPropertyValues("x509_pem_cert");
   if (certs.empty()) {
     return absl::UnauthenticatedError("no client certificate (mutual TLS required)");
   }
-  const absl::string_view pem(certs.front().data(), certs.front().size());
-  // Parsing is the expensive part: a connection's calls come with the same
-  // certificate, so remember the last one parsed on this thread.
-  thread_local std::string last_pem;
-  thread_local absl::StatusOr<PeerIdentity> last_identity =
-      absl::UnauthenticatedError("no certificate parsed yet");
-  if (pem != last_pem) {
-    last_identity = IdentityFromCertificatePem(pem);
-    last_pem = std::string(pem);
-  }
-  return last_identity;
+  static PeerIdentityCache* const shared = new PeerIdentityCache();
+  return (cache != nullptr ? cache : shared)
+      ->Get(absl::string_view(certs.front().data(), certs.front().size()));
 }
 
 }  // namespace peergrid::rpc

@@ -28,13 +28,14 @@ v1::Checkpoint CheckpointToProto(const ledger::SignedCheckpoint& checkpoint) {
 AuditServiceImpl::AuditServiceImpl(ledger::Ledger* ledger, exchange::Exchange* exchange,
                                    runtime::Broadcaster<v1::Checkpoint>* checkpoints,
                                    std::string origin, const Authorizer* authorizer,
-                                   LatencyObserver observe)
+                                   LatencyObserver observe, runtime::StreamLimiter* streams)
     : ledger_(ledger),
       exchange_(exchange),
       checkpoints_(checkpoints),
       origin_(std::move(origin)),
       authorizer_(authorizer),
-      observe_(std::move(observe)) {}
+      observe_(std::move(observe)),
+      streams_(streams) {}
 
 grpc::Status AuditServiceImpl::GetCheckpoint(grpc::ServerContext* context,
                                              const v1::GetCheckpointRequest* request,
@@ -56,11 +57,19 @@ grpc::Status AuditServiceImpl::GetCheckpoint(grpc::ServerContext* context,
 grpc::Status AuditServiceImpl::WatchCheckpoints(grpc::ServerContext* context,
                                                 const v1::WatchCheckpointsRequest* request,
                                                 grpc::ServerWriter<v1::Checkpoint>* writer) {
+  rpc::PeerIdentity caller;
   if (grpc::Status s = authorizer_->Admit(
-          context, MethodName(v1::AuditService::service_full_name(), "WatchCheckpoints"), *request);
+          context, MethodName(v1::AuditService::service_full_name(), "WatchCheckpoints"), *request,
+          &caller);
       !s.ok()) {
     return s;
   }
+  // Held until the handler returns: the stream ended, was cancelled or broke.
+  absl::StatusOr<runtime::StreamSlot> slot =
+      TakeStreamSlot(streams_, authorizer_->LimitKey(caller, PeerKey(*context)));
+  if (!slot.ok()) return rpc::ToGrpcStatus(slot.status());
+  // Tell the client the stream is live before the first event.
+  writer->SendInitialMetadata();
   uint64_t cursor = checkpoints_->Cursor();
   uint64_t sent_size = request->after_tree_size();
   if (sent_size == 0) {

@@ -43,6 +43,10 @@ std::string MethodName(absl::string_view service, absl::string_view method) {
   return absl::StrCat("/", service, "/", method);
 }
 
+std::string PeerKey(const grpc::ServerContextBase& context) {
+  return absl::StrCat("peer/", context.peer());
+}
+
 Authorizer::Authorizer(const exchange::HubDirectory* directory, OrderOwner owner, bool insecure)
     : directory_(directory), owner_(std::move(owner)), insecure_(insecure), table_(Table()) {}
 
@@ -260,6 +264,10 @@ grpc::Status Authorizer::Admit(const grpc::ServerContextBase* context, absl::str
   if (!who.ok()) return rpc::ToGrpcStatus(who.status());
   if (caller != nullptr) *caller = *std::move(who);
   return grpc::Status::OK;
+}
+
+std::string Authorizer::LimitKey(const PeerIdentity& caller, absl::string_view insecure_key) const {
+  return insecure_ ? std::string(insecure_key) : caller.ToString();
 }
 
 std::vector<std::string> Authorizer::Methods() const {

@@ -166,19 +166,22 @@ absl::Status RunExchangeDaemon(const ExchangeDaemonOptions& flags, std::unique_p
   RealClock real_clock;
   runtime::OrderRateLimiter order_limiter(
       &real_clock, {.per_second = flags.max_orders_per_s, .burst = flags.order_burst});
+  // One count of every long-lived stream an identity holds open: WatchTrades,
+  // WatchCheckpoints, WatchAlarms and HubService.Report together.
   runtime::StreamLimiter stream_limiter(flags.max_streams_per_identity);
   MarketServiceImpl market(exchange.get(), &trades, &authorizer, observe,
                            {.orders = &order_limiter, .streams = &stream_limiter});
   AdminServiceImpl admin(exchange.get(), &authorizer, observe);
   AuditServiceImpl audit(ledger.get(), exchange.get(), &checkpoints, flags.origin, &authorizer,
-                         observe);
+                         observe, &stream_limiter);
   HubServiceOptions hub_options;
   hub_options.max_queued_reports =
       static_cast<size_t>(std::max<int64_t>(1, flags.hub_stream_max_queued));
+  hub_options.streams = &stream_limiter;
   HubServiceImpl hub(telemetry_store.get(), &exchange->directory(), clock.get(), &authorizer,
                      hub_options);
   OperatorServiceImpl operator_service(telemetry_store.get(), &exchange->directory(), clock.get(),
-                                       &authorizer);
+                                       &authorizer, &stream_limiter);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

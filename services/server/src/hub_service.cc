@@ -35,7 +35,16 @@ const std::string& ReportMethod() {
 class HubServiceImpl::Stream final : public grpc::ServerBidiReactor<v1::HubReport, v1::ReportAck> {
  public:
   Stream(HubServiceImpl* service, grpc::CallbackServerContext* context)
-      : service_(service), context_(context) {
+      : service_(service), caller_(service->authorizer_->Caller(*context)) {
+    // With certificates the caller is known now: its slot is taken before
+    // anything is read (with --insecure, by the first report's hub).
+    if (!service_->authorizer_->insecure()) {
+      if (absl::Status slot = TakeSlot(caller_.ok() ? caller_->ToString() : "unauthenticated");
+          !slot.ok()) {
+        absl::MutexLock lock(&mu_);
+        failed_ = rpc::ToGrpcStatus(slot);
+      }
+    }
     Step();
   }
 
@@ -94,15 +103,28 @@ class HubServiceImpl::Stream final : public grpc::ServerBidiReactor<v1::HubRepor
  private:
   ~Stream() override { service_->queued_.fetch_sub(static_cast<int64_t>(pending_.size())); }
 
-  // Returns OK when the stream's first report names a registered hub, and
-  // remembers it and the caller's identity (or why it has none: every report
-  // is then rejected with that reason, in its ack).
+  // Takes the stream's slot under `key` (HubServiceOptions::streams).
+  absl::Status TakeSlot(absl::string_view key) {
+    absl::StatusOr<runtime::StreamSlot> slot = service_->options_.streams == nullptr
+                                                   ? runtime::StreamSlot()
+                                                   : service_->options_.streams->Acquire(key);
+    if (!slot.ok()) return slot.status();
+    slot_ = *std::move(slot);
+    return absl::OkStatus();
+  }
+
+  // Returns OK when the stream's first report names a registered hub (and,
+  // with --insecure, the hub has a stream slot left), and remembers the hub.
+  // Without a caller identity every report is rejected with the reason, in
+  // its ack.
   absl::Status OpenStream(const v1::HubReport& first) {
-    caller_ = service_->authorizer_->Caller(*context_);
     absl::StatusOr<v1::Hub> found = service_->directory_->FindHub(first.hub_id());
     if (!found.ok()) {
       return absl::PermissionDeniedError(
           absl::StrCat("hub_id ", QuoteInput(first.hub_id()), " is not registered"));
+    }
+    if (service_->authorizer_->insecure()) {
+      PEERGRID_RETURN_IF_ERROR(TakeSlot(absl::StrCat("hub/", first.hub_id())));
     }
     hub_ = *std::move(found);
     service_->store_->monitor().WatchHub(hub_->hub_id(), hub_->reporting_period_s(),
@@ -264,10 +286,10 @@ class HubServiceImpl::Stream final : public grpc::ServerBidiReactor<v1::HubRepor
   bool scheduled_ ABSL_GUARDED_BY(mu_) = false;  // queued for or held by a worker
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> failed_ ABSL_GUARDED_BY(mu_);
-  // Touched only by the worker holding the stream (scheduled_).
-  grpc::CallbackServerContext* const context_;
-  absl::StatusOr<rpc::PeerIdentity> caller_ =
-      absl::FailedPreconditionError("no report yet");  // set with hub_ by OpenStream
+  // Set when the stream opens; Unauthenticated when the certificate names nobody.
+  const absl::StatusOr<rpc::PeerIdentity> caller_;
+  // Touched only by the constructor and the worker holding the stream (scheduled_).
+  runtime::StreamSlot slot_;  // released when the stream is done (deleted)
   std::optional<v1::Hub> hub_;
   absl::flat_hash_map<std::string, int64_t> checked_meters_;  // meter → max power, W
   uint64_t checked_generation_ = 0;
@@ -280,7 +302,8 @@ HubServiceImpl::HubServiceImpl(telemetry::TelemetryStore* store,
       directory_(directory),
       clock_(clock),
       authorizer_(authorizer),
-      options_{std::max<size_t>(1, options.max_queued_reports), options.ingest_threads} {
+      options_{std::max<size_t>(1, options.max_queued_reports), options.ingest_threads,
+               options.streams} {
   const int threads = std::max(1, options_.ingest_threads);
   for (int i = 0; i < threads; ++i) {
     workers_.emplace_back([this] {

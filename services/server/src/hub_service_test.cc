@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -12,9 +13,12 @@
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "peergrid/rpc/cert_issuer.h"
+#include "peergrid/runtime/limiter.h"
 #include "peergrid/telemetry/telemetry_store.h"
 #include "peergrid/testing/paths.h"
 #include "peergrid/testing/status_matchers.h"
+#include "peergrid/testing/tcp_proxy.h"
 
 namespace peergrid::server {
 namespace {
@@ -462,6 +466,133 @@ TEST_F(HubServiceTest, AHubThatNeverReadsItsAcksIsThrottledNotBuffered) {
   context.TryCancel();
   writer.join();
   stream->Finish();
+}
+
+// Returns whether `condition` holds within 10 s (it is polled).
+bool Eventually(const std::function<bool()>& condition) {
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(10); absl::Now() < deadline;) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return condition();
+}
+
+// A report stream's client side.
+struct ClientStream {
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::HubReport, v1::ReportAck>> stream;
+};
+
+// Issue 12: any number of Report streams per identity. With certificates a
+// stream counts under the caller's identity from the moment it opens (before
+// any report); the slot comes back when the stream is cancelled or its
+// connection drops.
+TEST_F(HubServiceTest, WithCertificatesAHubsStreamsAreBoundedFromTheStart) {
+  StopServer();
+  ASSERT_OK_AND_ASSIGN(rpc::CertIssuer ca, rpc::CertIssuer::Create("hub service test CA"));
+  auto issue = [&](std::vector<std::string> uris, bool server) {
+    rpc::LeafSpec spec;
+    spec.common_name = "hub-service-test";
+    spec.uri_sans = std::move(uris);
+    if (server) spec.ip_sans = {"127.0.0.1"};
+    spec.server = server;
+    absl::StatusOr<rpc::KeyAndCert> issued = ca.Issue(spec);
+    EXPECT_TRUE(issued.ok()) << issued.status();
+    return issued.value_or(rpc::KeyAndCert{});
+  };
+  const rpc::KeyAndCert server_pair = issue({}, true);
+  const rpc::KeyAndCert hub_1 = issue({"spiffe://peergrid/hub/hub-1"}, false);
+  const rpc::KeyAndCert nobody = issue({}, false);
+
+  ASSERT_OK_AND_ASSIGN(store_, telemetry::TelemetryStore::Open(dir_ + "/telemetry"));
+  Authorizer with_certificates{
+      &directory_,
+      [](const std::string& id) -> absl::StatusOr<std::string> { return absl::NotFoundError(id); },
+      /*insecure=*/false};
+  runtime::StreamLimiter limiter(2);
+  HubServiceOptions options;
+  options.streams = &limiter;
+  HubServiceImpl service(store_.get(), &directory_, &clock_, &with_certificates, options);
+  grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  tls.pem_root_certs = ca.ca().cert_pem;
+  tls.pem_key_cert_pairs.push_back({server_pair.key_pem, server_pair.cert_pem});
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(port, 0);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<::peergrid::testing::TcpProxy> proxy,
+                       ::peergrid::testing::TcpProxy::Start(port));
+  auto stub_for = [&](const rpc::KeyAndCert& who, int to_port) {
+    grpc::SslCredentialsOptions credentials;
+    credentials.pem_root_certs = ca.ca().cert_pem;
+    credentials.pem_private_key = who.key_pem;
+    credentials.pem_cert_chain = who.cert_pem;
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
+    return v1::HubService::NewStub(grpc::CreateCustomChannel(
+        absl::StrCat("127.0.0.1:", to_port), grpc::SslCredentials(credentials), args));
+  };
+  auto direct = stub_for(hub_1, port);
+  auto proxied = stub_for(hub_1, proxy->port());
+  auto open = [](v1::HubService::Stub* stub, ClientStream* s) {
+    s->stream = stub->Report(&s->context);
+  };
+  auto report = [](ClientStream* s, uint64_t seq) -> absl::StatusOr<v1::ReportAck> {
+    v1::ReportAck ack;
+    if (!s->stream->Write(MakeReport(seq)) || !s->stream->Read(&ack)) {
+      return absl::UnavailableError("the stream ended");
+    }
+    return ack;
+  };
+
+  ClientStream dropped, kept, refused;
+  open(proxied.get(), &dropped);
+  open(direct.get(), &kept);
+  ASSERT_TRUE(Eventually([&] { return limiter.open("hub/hub-1") == 2; }));
+  // The third is refused before it sends anything.
+  open(direct.get(), &refused);
+  v1::ReportAck ack;
+  EXPECT_FALSE(refused.stream->Read(&ack));
+  grpc::Status status = refused.stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("\"hub/hub-1\" already has 2 open streams"));
+  // The served ones work.
+  ASSERT_OK_AND_ASSIGN(ack, report(&kept, 1));
+  EXPECT_EQ(ack.acked_seq(), 1u);
+  ASSERT_OK_AND_ASSIGN(ack, report(&dropped, 2));
+  EXPECT_EQ(ack.acked_seq(), 2u);
+  // A connection that drops gives its stream's slot back...
+  proxy->Cut();
+  EXPECT_TRUE(Eventually([&] { return limiter.open("hub/hub-1") == 1; }));
+  EXPECT_FALSE(dropped.stream->Read(&ack));
+  EXPECT_FALSE(dropped.stream->Finish().ok());
+  ClientStream later;
+  open(direct.get(), &later);
+  ASSERT_OK_AND_ASSIGN(ack, report(&later, 3));
+  EXPECT_EQ(ack.acked_seq(), 3u);
+  // ...and so does a cancelled one.
+  kept.context.TryCancel();
+  EXPECT_FALSE(kept.stream->Finish().ok());
+  EXPECT_TRUE(Eventually([&] { return limiter.open("hub/hub-1") == 1; }));
+  // A certificate naming nobody counts under "unauthenticated"; its reports
+  // are refused in their acks, as before.
+  auto anonymous = stub_for(nobody, port);
+  ClientStream unnamed;
+  open(anonymous.get(), &unnamed);
+  ASSERT_OK_AND_ASSIGN(ack, report(&unnamed, 4));
+  EXPECT_EQ(ack.rejection().code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(limiter.open("unauthenticated"), 1);
+  for (ClientStream* s : {&later, &unnamed}) {
+    s->stream->WritesDone();
+    while (s->stream->Read(&ack)) {
+    }
+    EXPECT_TRUE(s->stream->Finish().ok());
+  }
+  EXPECT_TRUE(Eventually([&] { return limiter.total() == 0; }));
+  EXPECT_EQ(store_->LastSeq("hub-1"), 3u);
+  server->Shutdown();
 }
 
 TEST_F(HubServiceTest, StalenessFollowsTheExchangeClock) {

@@ -8,10 +8,14 @@
 
 namespace peergrid::server {
 
-std::string LimitKey(const rpc::PeerIdentity& caller, bool insecure,
-                     const std::string& participant_id) {
-  return insecure ? absl::StrCat("participant/", participant_id) : caller.ToString();
+namespace {
+
+// The key of `participant_id`'s limits under --insecure (Authorizer::LimitKey).
+std::string ParticipantKey(const std::string& participant_id) {
+  return absl::StrCat("participant/", participant_id);
 }
+
+}  // namespace
 
 MarketServiceImpl::MarketServiceImpl(exchange::Exchange* exchange,
                                      runtime::Broadcaster<v1::TradeEvent>* trades,
@@ -39,7 +43,7 @@ grpc::ServerUnaryReactor* MarketServiceImpl::SubmitOrder(grpc::CallbackServerCon
   auto timer = std::make_shared<RpcTimer>(observe_, "SubmitOrder");
   if (limits_.orders != nullptr) {
     absl::Status allowed = limits_.orders->Acquire(
-        LimitKey(caller, authorizer_->insecure(), request->order().participant_id()));
+        authorizer_->LimitKey(caller, ParticipantKey(request->order().participant_id())));
     if (!allowed.ok()) {
       reactor->Finish(rpc::ToGrpcStatus(allowed));
       return reactor;
@@ -65,7 +69,7 @@ grpc::Status MarketServiceImpl::CancelOrder(grpc::ServerContext* context,
   RpcTimer timer(observe_, "CancelOrder");
   if (limits_.orders != nullptr) {
     absl::Status allowed = limits_.orders->Acquire(
-        LimitKey(caller, authorizer_->insecure(), request->participant_id()));
+        authorizer_->LimitKey(caller, ParticipantKey(request->participant_id())));
     if (!allowed.ok()) return rpc::ToGrpcStatus(allowed);
   }
   return Respond(exchange_->CancelOrder(*request), response);
@@ -131,13 +135,10 @@ grpc::Status MarketServiceImpl::WatchTrades(grpc::ServerContext* context,
     return s;
   }
   const std::string& who = request->participant_id();
-  runtime::StreamSlot slot;
-  if (limits_.streams != nullptr) {
-    absl::StatusOr<runtime::StreamSlot> acquired =
-        limits_.streams->Acquire(LimitKey(caller, authorizer_->insecure(), who));
-    if (!acquired.ok()) return rpc::ToGrpcStatus(acquired.status());
-    slot = *std::move(acquired);
-  }
+  // Held until the handler returns: the stream ended, was cancelled or broke.
+  absl::StatusOr<runtime::StreamSlot> slot =
+      TakeStreamSlot(limits_.streams, authorizer_->LimitKey(caller, ParticipantKey(who)));
+  if (!slot.ok()) return rpc::ToGrpcStatus(slot.status());
   // Tell the client the stream is live before the first event.
   writer->SendInitialMetadata();
   // Take the cursor before the replay so nothing cleared in between is lost;

@@ -8,6 +8,7 @@
 #include "peergrid/common/text.h"
 #include "peergrid/convert/hub_convert.h"
 #include "peergrid/rpc/grpc_status.h"
+#include "rpc_timer.h"
 
 namespace peergrid::server {
 namespace {
@@ -27,8 +28,13 @@ void AddAlarms(const std::vector<hub::Alarm>& alarms, const std::string& bank_id
 
 OperatorServiceImpl::OperatorServiceImpl(telemetry::TelemetryStore* store,
                                          const exchange::HubDirectory* directory,
-                                         const Clock* clock, const Authorizer* authorizer)
-    : store_(store), directory_(directory), clock_(clock), authorizer_(authorizer) {}
+                                         const Clock* clock, const Authorizer* authorizer,
+                                         runtime::StreamLimiter* streams)
+    : store_(store),
+      directory_(directory),
+      clock_(clock),
+      authorizer_(authorizer),
+      streams_(streams) {}
 
 void OperatorServiceImpl::Tick() {
   const int64_t now_ms = absl::ToUnixMillis(clock_->Now());
@@ -172,8 +178,10 @@ grpc::Status OperatorServiceImpl::GetBatteryHistory(grpc::ServerContext* context
 grpc::Status OperatorServiceImpl::WatchAlarms(grpc::ServerContext* context,
                                               const v1::WatchAlarmsRequest* request,
                                               grpc::ServerWriter<v1::AlarmEvent>* writer) {
+  rpc::PeerIdentity caller;
   if (grpc::Status s = authorizer_->Admit(
-          context, MethodName(v1::OperatorService::service_full_name(), "WatchAlarms"), *request);
+          context, MethodName(v1::OperatorService::service_full_name(), "WatchAlarms"), *request,
+          &caller);
       !s.ok()) {
     return s;
   }
@@ -181,6 +189,14 @@ grpc::Status OperatorServiceImpl::WatchAlarms(grpc::ServerContext* context,
     absl::StatusOr<v1::Hub> hub = directory_->FindHub(request->hub_id());
     if (!hub.ok()) return rpc::ToGrpcStatus(hub.status());
   }
+  // Held until the handler returns: the stream ended, was cancelled or broke.
+  absl::StatusOr<runtime::StreamSlot> slot = TakeStreamSlot(
+      streams_, authorizer_->LimitKey(caller, request->hub_id().empty()
+                                                  ? PeerKey(*context)
+                                                  : absl::StrCat("operator/", request->hub_id())));
+  if (!slot.ok()) return rpc::ToGrpcStatus(slot.status());
+  // Tell the client the stream is live before the first event.
+  writer->SendInitialMetadata();
   runtime::Broadcaster<v1::AlarmEvent>& events = store_->monitor().events();
   uint64_t cursor = events.Cursor();
   Tick();

@@ -51,8 +51,8 @@ class OperatorServiceTest : public ::testing::Test {
                                      peergrid::testing::FreshTempDir("operator"), options));
     hub_service_ =
         std::make_unique<HubServiceImpl>(store_.get(), &directory_, &clock_, &authorizer_);
-    operator_service_ =
-        std::make_unique<OperatorServiceImpl>(store_.get(), &directory_, &clock_, &authorizer_);
+    operator_service_ = std::make_unique<OperatorServiceImpl>(store_.get(), &directory_, &clock_,
+                                                              &authorizer_, &streams_);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -84,6 +84,7 @@ class OperatorServiceTest : public ::testing::Test {
       [](const std::string& id) -> absl::StatusOr<std::string> { return absl::NotFoundError(id); },
       /*insecure=*/true};
   ManualClock clock_{absl::FromUnixMillis(kT0Ms)};
+  runtime::StreamLimiter streams_{2};  // WatchAlarms streams per identity
   std::unique_ptr<telemetry::TelemetryStore> store_;
   std::unique_ptr<HubServiceImpl> hub_service_;
   std::unique_ptr<OperatorServiceImpl> operator_service_;
@@ -211,6 +212,53 @@ TEST_F(OperatorServiceTest, ListAlarmHistoryReturnsTheKeptTransitionsOldestFirst
   req.set_hub_id("nope");
   grpc::ClientContext c4;
   EXPECT_EQ(ops_->ListAlarmHistory(&c4, req, &bad).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// Issue 12: WatchAlarms streams were unbounded per identity. With the
+// in-process --insecure authorizer, a stream for hub h counts under
+// "operator/h".
+TEST_F(OperatorServiceTest, WatchAlarmsAreBoundedPerIdentityAndACancelledOneGivesItsSlotBack) {
+  struct Watch {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::AlarmEvent>> reader;
+  };
+  auto open = [&](Watch* w, const std::string& hub_id) {
+    w->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    v1::WatchAlarmsRequest request;
+    request.set_hub_id(hub_id);
+    w->reader = ops_->WatchAlarms(&w->context, request);
+    w->reader->WaitForInitialMetadata();  // served (slot taken) or refused
+  };
+  auto end = [](Watch* w) {
+    w->context.TryCancel();
+    v1::AlarmEvent ignored;
+    while (w->reader->Read(&ignored)) {
+    }
+    return w->reader->Finish();
+  };
+  Watch first, second, third, elsewhere;
+  open(&first, "hub-1");
+  open(&second, "hub-1");
+  EXPECT_EQ(streams_.open("operator/hub-1"), 2);
+  open(&third, "hub-1");
+  v1::AlarmEvent event;
+  EXPECT_FALSE(third.reader->Read(&event));
+  grpc::Status refused = third.reader->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.error_message(),
+              ::testing::HasSubstr("\"operator/hub-1\" already has 2 open streams, the limit"));
+  open(&elsewhere, "hub-silent");  // another identity
+  EXPECT_EQ(streams_.open("operator/hub-silent"), 1);
+  EXPECT_EQ(end(&first).error_code(), grpc::StatusCode::CANCELLED);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (streams_.open("operator/hub-1") != 1 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(streams_.open("operator/hub-1"), 1);
+  Watch again;
+  open(&again, "hub-1");
+  EXPECT_EQ(streams_.open("operator/hub-1"), 2);
+  for (Watch* w : {&second, &elsewhere, &again}) (void)end(w);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #define PEERGRID_LEDGER_NOTE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -74,7 +75,8 @@ class VerifierKey {
   // Returns the public key as a SubjectPublicKeyInfo PEM ("BEGIN PUBLIC KEY").
   std::string PublicKeyPem() const;
   // Returns true iff `sig64` is a valid 64-byte Ed25519 signature of
-  // `message` with a canonical S (S < L).
+  // `message` with a canonical S (S < L). Thread-safe; a key (and its
+  // copies) loads the public key into OpenSSL once, not once per signature.
   bool VerifySignature(absl::string_view message, absl::string_view sig64) const;
 
   friend bool operator==(const VerifierKey& a, const VerifierKey& b) {
@@ -82,12 +84,14 @@ class VerifierKey {
   }
 
  private:
-  VerifierKey(std::string name, std::string public_key, uint32_t key_id)
-      : name_(std::move(name)), public_key_(std::move(public_key)), key_id_(key_id) {}
+  struct Loaded;  // the key as OpenSSL holds it (keys.cc)
+
+  VerifierKey(std::string name, std::string public_key, uint32_t key_id);
 
   std::string name_;
   std::string public_key_;
   uint32_t key_id_ = 0;
+  std::shared_ptr<const Loaded> loaded_;  // null if OpenSSL refused the key: nothing verifies
 };
 
 // An Ed25519 private key with its C2SP key name. The private seed is wiped

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "peergrid/v1/admin.pb.h"
 #include "peergrid/v1/types.pb.h"
@@ -41,6 +42,10 @@ std::vector<OrderSigner> OrderSigners(const v1::Participant& participant, const 
 // caller's business (whether the zone's policy requires one).
 absl::Status VerifyParticipantSignature(const std::string& text, const std::string& signature,
                                         const v1::Participant& participant, const v1::Hub* hub);
+// The same, with the caller checking the signature against a signer's key
+// (`verifies`, e.g. with a cached verifier).
+absl::Status VerifyParticipantSignature(const v1::Participant& participant, const v1::Hub* hub,
+                                        absl::FunctionRef<bool(const OrderSigner&)> verifies);
 
 }  // namespace peergrid::convert
 

@@ -64,6 +64,14 @@ class Authorizer {
   // True with --insecure (every caller is admin/insecure).
   bool insecure() const { return insecure_; }
 
+  // Returns the key the per-identity limits (orders, streams) count `caller`
+  // under: its certificate identity ("household/h1", "hub/hub-1": a hub
+  // trading for its households shares one budget), or, with --insecure,
+  // where every caller is the same admin, `insecure_key`: what the request
+  // names ("participant/h1", "hub/hub-1") or the caller's address
+  // (PeerKey).
+  std::string LimitKey(const rpc::PeerIdentity& caller, absl::string_view insecure_key) const;
+
   // Returns the full names of the methods the table has a rule for.
   std::vector<std::string> Methods() const;
 
@@ -90,6 +98,10 @@ class Authorizer {
 // Returns "/<service full name>/<method>" for a method of `service`, e.g.
 // MethodName(v1::MarketService::service_full_name(), "SubmitOrder").
 std::string MethodName(absl::string_view service, absl::string_view method);
+
+// Returns "peer/<address>" for the caller of `context` ("peer/ipv4:127.0.0.1:5000"):
+// a limit key for --insecure calls that name nobody.
+std::string PeerKey(const grpc::ServerContextBase& context);
 
 }  // namespace peergrid::server
 

@@ -41,7 +41,7 @@ struct ExchangeDaemonOptions {
   int32_t alarm_history_per_hub = 1000;
   // Bounded resources (DESIGN.md §9); none is unlimited.
   int32_t max_concurrent_streams = 100;   // per connection (HTTP/2 streams)
-  int32_t max_streams_per_identity = 16;  // WatchTrades streams of one identity
+  int32_t max_streams_per_identity = 16;  // long-lived streams of one identity, all kinds
   double max_orders_per_s = 20;           // orders and cancels per identity, sustained
   double order_burst = 40;                // ... and in a burst
   size_t max_entry_bytes = 1 << 20;       // largest ledger entry appended

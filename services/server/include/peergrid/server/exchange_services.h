@@ -24,18 +24,14 @@ namespace peergrid::server {
 using LatencyObserver = std::function<void(const std::string& method, double seconds)>;
 
 // The per-identity limits (DESIGN.md §9) MarketServiceImpl enforces before
-// anything else; a null limiter is no limit. Borrowed: they outlive the service.
+// anything else, counted under Authorizer::LimitKey; a null limiter is no
+// limit. Borrowed: they outlive the service.
 struct MarketLimits {
   runtime::OrderRateLimiter* orders = nullptr;  // SubmitOrder and CancelOrder
-  runtime::StreamLimiter* streams = nullptr;    // WatchTrades
+  // WatchTrades; the daemon's one limiter counts every long-lived stream of
+  // an identity (WatchTrades, WatchCheckpoints, WatchAlarms, HubService.Report).
+  runtime::StreamLimiter* streams = nullptr;
 };
-
-// Returns the key the per-identity limits count under: the caller's
-// certificate identity ("household/h1", "hub/hub-1": a hub trading for its
-// households shares one budget), or, with --insecure, where every caller is
-// the same admin, the participant the request names.
-std::string LimitKey(const rpc::PeerIdentity& caller, bool insecure,
-                     const std::string& participant_id);
 
 // SubmitOrder uses gRPC's callback API: no server thread waits while an order
 // becomes durable (the exchange's intake thread finishes the call), so 64 or
@@ -97,9 +93,13 @@ class AdminServiceImpl final : public v1::AdminService::Service {
 
 class AuditServiceImpl final : public v1::AuditService::Service {
  public:
+  // `streams` (borrowed, may be null: no limit) bounds each identity's
+  // WatchCheckpoints streams (Authorizer::LimitKey; with --insecure, the
+  // caller's address).
   AuditServiceImpl(ledger::Ledger* ledger, exchange::Exchange* exchange,
                    runtime::Broadcaster<v1::Checkpoint>* checkpoints, std::string origin,
-                   const Authorizer* authorizer, LatencyObserver observe);
+                   const Authorizer* authorizer, LatencyObserver observe,
+                   runtime::StreamLimiter* streams = nullptr);
 
   grpc::Status GetCheckpoint(grpc::ServerContext* context, const v1::GetCheckpointRequest* request,
                              v1::Checkpoint* response) override;
@@ -129,6 +129,7 @@ class AuditServiceImpl final : public v1::AuditService::Service {
   const std::string origin_;
   const Authorizer* const authorizer_;
   const LatencyObserver observe_;
+  runtime::StreamLimiter* const streams_;
 };
 
 // Returns the proto form of a signed checkpoint.

@@ -37,6 +37,7 @@
 #include "peergrid/common/clock.h"
 #include "peergrid/exchange/hub_directory.h"
 #include "peergrid/runtime/drain_queue.h"
+#include "peergrid/runtime/limiter.h"
 #include "peergrid/server/authorizer.h"
 #include "peergrid/telemetry/telemetry_store.h"
 #include "peergrid/v1/hub.grpc.pb.h"
@@ -51,6 +52,14 @@ struct HubServiceOptions {
   // Workers that store batches, shared by all streams (concurrent streams of
   // different hubs share RocksDB's group commit).
   int ingest_threads = 4;
+  // Bounds each identity's open Report streams (borrowed, must outlive the
+  // service; null: no limit). The key is Authorizer::LimitKey: the caller's
+  // certificate identity, taken when the stream opens ("unauthenticated" for
+  // a certificate that names none), or with --insecure "hub/<hub_id>" of the
+  // stream's first report. A stream over the limit fails with
+  // RESOURCE_EXHAUSTED; its slot is released when the stream is done (ended,
+  // cancelled or broken).
+  runtime::StreamLimiter* streams = nullptr;
 };
 
 class HubServiceImpl final : public v1::HubService::CallbackService {

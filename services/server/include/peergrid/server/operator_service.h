@@ -9,7 +9,8 @@
 // Every call is authorized first (authorizer.h); ListHubs shows an operator
 // only its own hub.
 // Errors: NOT_FOUND for an unregistered hub or an unknown bank;
-// INVALID_ARGUMENT for a bad id, time range or history limit.
+// INVALID_ARGUMENT for a bad id, time range or history limit;
+// RESOURCE_EXHAUSTED for a WatchAlarms stream over the caller's stream limit.
 // Thread-safety: thread-safe.
 #ifndef PEERGRID_SERVER_OPERATOR_SERVICE_H_
 #define PEERGRID_SERVER_OPERATOR_SERVICE_H_
@@ -17,6 +18,7 @@
 #include "grpcpp/grpcpp.h"
 #include "peergrid/common/clock.h"
 #include "peergrid/exchange/hub_directory.h"
+#include "peergrid/runtime/limiter.h"
 #include "peergrid/server/authorizer.h"
 #include "peergrid/telemetry/telemetry_store.h"
 #include "peergrid/v1/operator.grpc.pb.h"
@@ -25,9 +27,13 @@ namespace peergrid::server {
 
 class OperatorServiceImpl final : public v1::OperatorService::Service {
  public:
-  // Borrows all four; they must outlive the service.
+  // Borrows all of them; they must outlive the service. `streams` (may be
+  // null: no limit) bounds each identity's WatchAlarms streams
+  // (Authorizer::LimitKey; with --insecure, "operator/<hub_id>", or the
+  // caller's address for every hub).
   OperatorServiceImpl(telemetry::TelemetryStore* store, const exchange::HubDirectory* directory,
-                      const Clock* clock, const Authorizer* authorizer);
+                      const Clock* clock, const Authorizer* authorizer,
+                      runtime::StreamLimiter* streams = nullptr);
 
   grpc::Status ListHubs(grpc::ServerContext* context, const v1::ListHubsRequest* request,
                         v1::ListHubsResponse* response) override;
@@ -54,6 +60,7 @@ class OperatorServiceImpl final : public v1::OperatorService::Service {
   const exchange::HubDirectory* const directory_;
   const Clock* const clock_;
   const Authorizer* const authorizer_;
+  runtime::StreamLimiter* const streams_;
 };
 
 }  // namespace peergrid::server
