@@ -75,7 +75,7 @@ allow telemetry common hub exchange convert runtime storage
 allow audit     common matching ledger convert rpc runtime
 allow server    common matching hub ledger convert runtime rpc http exchange telemetry
 allow node      common matching hub ledger convert runtime rpc storage
-allow community common ledger runtime rpc node
+allow community common ledger matching convert runtime rpc node
 
 # Tests and benchmarks use public headers only: no other target's src/.
 fail_if_includes "tests/ or bench/ include a src/ header" '[^">]*src/' tests bench

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -16,6 +18,7 @@
 #include "command.h"
 #include "peergrid/audit/audit.h"
 #include "peergrid/community/community.h"
+#include "peergrid/community/ledger_summary.h"
 #include "peergrid/ledger/export_format.h"
 #include "peergrid/ledger/ledger.h"
 
@@ -47,37 +50,91 @@ void PrintProgress(const community::IntervalProgress& p) {
 }
 
 void PrintSummary(const community::DaySummary& s) {
-  std::printf("\n== the day in numbers ==\n");
-  std::printf("  intervals cleared / settled     %d / %d\n", s.intervals_cleared,
+  std::printf("\n== the day's energy (meters and banks, as the hubs report them) ==\n");
+  std::printf("  the day's intervals             %d cleared, %d settled\n", s.intervals_cleared,
               s.intervals_settled);
-  std::printf("  orders, fills                   %lld orders, %lld fills\n",
-              static_cast<long long>(s.orders), static_cast<long long>(s.fills));
-  std::printf("  P2P energy traded               %s\n", Kwh(s.p2p_traded_wh).c_str());
   std::printf("  household consumption           %s (PV generated %s)\n",
               Kwh(s.consumption_wh).c_str(), Kwh(s.pv_wh).c_str());
   std::printf("  grid import / export            %s / %s\n", Kwh(s.grid_import_wh).c_str(),
               Kwh(s.grid_export_wh).c_str());
   std::printf("  met by local renewables         %.1f %% of consumption\n", 100 * s.local_share);
-  std::printf("  community bills vs grid-only    %s vs %s currency units\n",
-              Money(s.bills_ucu).c_str(), Money(s.baseline_ucu).c_str());
-  std::printf("  community savings               %s currency units (%.1f %%)\n",
-              Money(s.baseline_ucu - s.bills_ucu).c_str(),
-              s.baseline_ucu != 0 ? 100.0 * static_cast<double>(s.baseline_ucu - s.bills_ucu) /
-                                        static_cast<double>(s.baseline_ucu)
-                                  : 0.0);
   std::printf("  battery throughput              %s charged, %s discharged (%.2f cycles)\n",
               Kwh(s.battery_charged_wh).c_str(), Kwh(s.battery_discharged_wh).c_str(),
               s.battery_cycles);
-  std::printf("  alarms raised                   %d\n", s.alarms_raised);
-  std::printf("  ledger entries                  %llu\n",
-              static_cast<unsigned long long>(s.ledger_size));
+  std::printf("  alarms raised                   %d", s.alarms_raised);
+  const char* sep = " (";
+  for (const auto& [kind, count] : s.alarms_by_kind) {
+    std::printf("%s%s %d", sep, kind.c_str(), count);
+    sep = ", ";
+  }
+  std::printf("%s\n", s.alarms_by_kind.empty() ? "" : ")");
   for (const std::string& problem : s.problems) std::printf("  PROBLEM: %s\n", problem.c_str());
+}
+
+std::string LocalTime(int64_t unix_s) {
+  return absl::FormatTime("%H:%M", absl::FromUnixSeconds(unix_s), absl::FixedTimeZone(9 * 3600));
+}
+
+std::string Savings(const community::BillTotals& t) {
+  return absl::StrFormat("%s vs %s grid-only: saved %s (%.1f %%)", Money(t.bills_ucu),
+                         Money(t.baseline_ucu), Money(t.savings_ucu()), 100 * t.savings_share());
+}
+
+void PrintLedgerSummary(const community::LedgerSummary& l) {
+  std::printf("\n== the market, from the ledger (the figures the audit checks) ==\n");
+  std::printf("  ledger entries                  %llu\n", static_cast<unsigned long long>(l.entries));
+  std::printf("  orders, cancels                 %llu orders accepted, %llu cancelled\n",
+              static_cast<unsigned long long>(l.orders),
+              static_cast<unsigned long long>(l.cancellations));
+  std::printf("  intervals cleared / settled     %llu / %llu (%llu corrections)\n",
+              static_cast<unsigned long long>(l.intervals_cleared),
+              static_cast<unsigned long long>(l.intervals_settled),
+              static_cast<unsigned long long>(l.corrections));
+  std::printf("  P2P energy traded               %s in %llu fills\n", Kwh(l.p2p_traded_wh).c_str(),
+              static_cast<unsigned long long>(l.fills));
+  if (l.min_price_mcu_per_kwh && l.max_price_mcu_per_kwh) {
+    std::printf("  clearing price range            %s (%s KST) .. %s (%s KST)\n",
+                FormatPrice(*l.min_price_mcu_per_kwh).c_str(),
+                LocalTime(l.min_price_interval).c_str(),
+                FormatPrice(*l.max_price_mcu_per_kwh).c_str(),
+                LocalTime(l.max_price_interval).c_str());
+  }
+  std::printf("  households (%lld)                %s\n",
+              static_cast<long long>(l.households.participants), Savings(l.households).c_str());
+  std::printf("  shared storage (%lld)             %s\n",
+              static_cast<long long>(l.storage.participants), Savings(l.storage).c_str());
+  std::printf("  bills settled ESTIMATED         %lld households', %lld storage's\n",
+              static_cast<long long>(l.households.estimated),
+              static_cast<long long>(l.storage.estimated));
+  std::printf("  energy balance                  %lld of %lld hub-intervals with complete reads "
+              "balance; hub losses %s\n",
+              static_cast<long long>(l.balances_checked - l.balances_failed),
+              static_cast<long long>(l.balances_checked), Kwh(l.losses_wh).c_str());
+  for (const std::string& failure : l.balance_failures) {
+    std::printf("  METER_BALANCE: %s\n", failure.c_str());
+  }
+}
+
+// Returns the ways the ledger summary and the audit's own counts differ.
+std::vector<std::string> Reconcile(const community::LedgerSummary& l,
+                                   const audit::AuditReport& r) {
+  std::vector<std::string> out;
+  auto same = [&](const char* what, uint64_t mine, uint64_t audit) {
+    if (mine != audit) out.push_back(absl::StrFormat("%s: summary %d, audit %d", what, mine, audit));
+  };
+  same("ledger entries", l.entries, r.entries);
+  same("orders", l.orders, r.orders);
+  same("cancellations", l.cancellations, r.cancellations);
+  same("intervals cleared", l.intervals_cleared, r.intervals_cleared);
+  same("intervals settled", l.intervals_settled, r.intervals_settled);
+  same("corrections", l.corrections, r.corrections);
+  same("fills", l.fills, r.fills);
+  return out;
 }
 
 // Exports the stopped exchange's ledger and audits the export from scratch.
 int Audit(const community::Community& community) {
   const std::string export_dir = community.options().dir + "/export";
-  std::printf("\n== audit ==\n");
   ledger::LedgerOptions options;
   options.read_only = true;
   absl::StatusOr<std::unique_ptr<ledger::Ledger>> ledger =
@@ -86,7 +143,13 @@ int Audit(const community::Community& community) {
   std::error_code ec;
   std::filesystem::remove_all(export_dir, ec);
   if (absl::Status s = ledger::ExportLedger(**ledger, export_dir); !s.ok()) return ReportStatus(s);
+  absl::StatusOr<std::vector<std::string>> entries = (*ledger)->GetEntries(0, (*ledger)->Size());
   ledger->reset();
+  if (!entries.ok()) return ReportStatus(entries.status());
+  absl::StatusOr<community::LedgerSummary> figures = community::SummarizeLedger(*entries);
+  if (!figures.ok()) return ReportStatus(figures.status());
+  PrintLedgerSummary(*figures);
+  std::printf("\n== audit ==\n");
   absl::StatusOr<ledger::ExportSummary> verified = ledger::VerifyExport(export_dir);
   if (!verified.ok()) {
     std::printf("  ledger verification: FAILED: %s\n",
@@ -112,9 +175,15 @@ int Audit(const community::Community& community) {
                 static_cast<unsigned long long>(report->failures[0].index),
                 report->failures[0].reason.c_str());
   }
+  const std::vector<std::string> differences = Reconcile(*figures, *report);
+  if (differences.empty()) {
+    std::printf("  the summary's figures equal the audit's (entries, orders, cancels, intervals, "
+                "fills)\n");
+  }
+  for (const std::string& d : differences) std::printf("  PROBLEM: %s\n", d.c_str());
   std::printf("  export: %s (verify again with: peergridctl audit --export %s --key %s/log.pub)\n",
               export_dir.c_str(), export_dir.c_str(), export_dir.c_str());
-  return report->ok() ? 0 : 1;
+  return report->ok() && differences.empty() ? 0 : 1;
 }
 
 int RunDemo(const community::CommunityOptions& options, absl::Duration timeout) {

@@ -55,7 +55,9 @@ void Community::WatchAlarms() {
     auto reader = stub->WatchAlarms(&context, v1::WatchAlarmsRequest());
     v1::AlarmEvent event;
     while (reader->Read(&event)) {
-      if (event.transition() == v1::RAISED) ++alarms_raised_;
+      if (event.transition() != v1::RAISED) continue;
+      absl::MutexLock lock(&alarm_mu_);
+      ++alarms_raised_[v1::AlarmKind_Name(event.alarm().kind())];
     }
     (void)reader->Finish();
     {

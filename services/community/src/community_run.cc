@@ -111,7 +111,11 @@ absl::Status Community::WaitForCleared(int64_t interval_start, absl::Duration ti
 
 absl::StatusOr<DaySummary> Community::Summarize() {
   DaySummary summary;
-  summary.alarms_raised = alarms_raised_;
+  {
+    absl::MutexLock lock(&alarm_mu_);
+    summary.alarms_by_kind = alarms_raised_;
+  }
+  for (const auto& [kind, count] : summary.alarms_by_kind) summary.alarms_raised += count;
   auto market = v1::MarketService::NewStub(grpc::CreateChannel(exchange_address_, credentials()));
   for (int i = 0; i < kIntervalsPerDay; ++i) {
     v1::GetIntervalResultRequest request;

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,6 +83,7 @@ struct DaySummary {
   int64_t battery_discharged_wh = 0;
   double battery_cycles = 0;  // equivalent full cycles over the day, all banks
   int alarms_raised = 0;
+  std::map<std::string, int> alarms_by_kind;  // RAISED transitions by AlarmKind name
   uint64_t ledger_size = 0;
   std::vector<std::string> problems;  // invariant violations found while summarizing
 };
@@ -152,10 +154,10 @@ class Community {
   void WatchAlarms();
   void StopAlarmWatch();
 
-  std::atomic<int> alarms_raised_{0};
   std::atomic<bool> alarm_stop_{false};
   absl::Mutex alarm_mu_;
   grpc::ClientContext* alarm_context_ ABSL_GUARDED_BY(alarm_mu_) = nullptr;
+  std::map<std::string, int> alarms_raised_ ABSL_GUARDED_BY(alarm_mu_);
   std::thread alarm_thread_;
 };
 
