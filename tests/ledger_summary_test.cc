@@ -4,6 +4,8 @@
 // late read lands) and catches up an empty run; community::SummarizeLedger's
 // counts then equal the audit's, households' bills are apart from storage's,
 // and the price range and the hubs' energy balance are the recorded ones.
+#include "peergrid/community/ledger_summary.h"
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,7 +15,6 @@
 #include "peergrid/audit/audit.h"
 #include "peergrid/audit/report.h"
 #include "peergrid/common/status.h"
-#include "peergrid/community/ledger_summary.h"
 #include "peergrid/exchange/exchange.h"
 #include "peergrid/ledger/ledger.h"
 #include "peergrid/testing/in_memory_telemetry.h"

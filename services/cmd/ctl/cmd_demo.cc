@@ -82,7 +82,8 @@ std::string Savings(const community::BillTotals& t) {
 
 void PrintLedgerSummary(const community::LedgerSummary& l) {
   std::printf("\n== the market, from the ledger (the figures the audit checks) ==\n");
-  std::printf("  ledger entries                  %llu\n", static_cast<unsigned long long>(l.entries));
+  std::printf("  ledger entries                  %llu\n",
+              static_cast<unsigned long long>(l.entries));
   std::printf("  orders, cancels                 %llu orders accepted, %llu cancelled\n",
               static_cast<unsigned long long>(l.orders),
               static_cast<unsigned long long>(l.cancellations));
@@ -93,11 +94,10 @@ void PrintLedgerSummary(const community::LedgerSummary& l) {
   std::printf("  P2P energy traded               %s in %llu fills\n", Kwh(l.p2p_traded_wh).c_str(),
               static_cast<unsigned long long>(l.fills));
   if (l.min_price_mcu_per_kwh && l.max_price_mcu_per_kwh) {
-    std::printf("  clearing price range            %s (%s KST) .. %s (%s KST)\n",
-                FormatPrice(*l.min_price_mcu_per_kwh).c_str(),
-                LocalTime(l.min_price_interval).c_str(),
-                FormatPrice(*l.max_price_mcu_per_kwh).c_str(),
-                LocalTime(l.max_price_interval).c_str());
+    std::printf(
+        "  clearing price range            %s (%s KST) .. %s (%s KST)\n",
+        FormatPrice(*l.min_price_mcu_per_kwh).c_str(), LocalTime(l.min_price_interval).c_str(),
+        FormatPrice(*l.max_price_mcu_per_kwh).c_str(), LocalTime(l.max_price_interval).c_str());
   }
   std::printf("  households (%lld)                %s\n",
               static_cast<long long>(l.households.participants), Savings(l.households).c_str());
@@ -106,21 +106,22 @@ void PrintLedgerSummary(const community::LedgerSummary& l) {
   std::printf("  bills settled ESTIMATED         %lld households', %lld storage's\n",
               static_cast<long long>(l.households.estimated),
               static_cast<long long>(l.storage.estimated));
-  std::printf("  energy balance                  %lld of %lld hub-intervals with complete reads "
-              "balance; hub losses %s\n",
-              static_cast<long long>(l.balances_checked - l.balances_failed),
-              static_cast<long long>(l.balances_checked), Kwh(l.losses_wh).c_str());
+  std::printf(
+      "  energy balance                  %lld of %lld hub-intervals with complete reads "
+      "balance; hub losses %s\n",
+      static_cast<long long>(l.balances_checked - l.balances_failed),
+      static_cast<long long>(l.balances_checked), Kwh(l.losses_wh).c_str());
   for (const std::string& failure : l.balance_failures) {
     std::printf("  METER_BALANCE: %s\n", failure.c_str());
   }
 }
 
 // Returns the ways the ledger summary and the audit's own counts differ.
-std::vector<std::string> Reconcile(const community::LedgerSummary& l,
-                                   const audit::AuditReport& r) {
+std::vector<std::string> Reconcile(const community::LedgerSummary& l, const audit::AuditReport& r) {
   std::vector<std::string> out;
   auto same = [&](const char* what, uint64_t mine, uint64_t audit) {
-    if (mine != audit) out.push_back(absl::StrFormat("%s: summary %d, audit %d", what, mine, audit));
+    if (mine != audit)
+      out.push_back(absl::StrFormat("%s: summary %d, audit %d", what, mine, audit));
   };
   same("ledger entries", l.entries, r.entries);
   same("orders", l.orders, r.orders);
@@ -177,8 +178,9 @@ int Audit(const community::Community& community) {
   }
   const std::vector<std::string> differences = Reconcile(*figures, *report);
   if (differences.empty()) {
-    std::printf("  the summary's figures equal the audit's (entries, orders, cancels, intervals, "
-                "fills)\n");
+    std::printf(
+        "  the summary's figures equal the audit's (entries, orders, cancels, intervals, "
+        "fills)\n");
   }
   for (const std::string& d : differences) std::printf("  PROBLEM: %s\n", d.c_str());
   std::printf("  export: %s (verify again with: peergridctl audit --export %s --key %s/log.pub)\n",

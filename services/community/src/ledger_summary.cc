@@ -19,8 +19,7 @@ struct Directory {
   std::map<std::string, int64_t> participants_per_hub;
 };
 
-void AddBills(const Directory& directory, const v1::SettlementResult& result,
-              LedgerSummary* out) {
+void AddBills(const Directory& directory, const v1::SettlementResult& result, LedgerSummary* out) {
   out->grid_line_ucu += result.grid_ucu();
   for (const v1::Bill& bill : result.bills()) {
     auto p = directory.participants.find(bill.participant_id());

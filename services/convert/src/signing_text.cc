@@ -32,10 +32,9 @@ absl::Status VerifyParticipantSignature(const v1::Participant& participant, cons
                                         absl::FunctionRef<bool(const OrderSigner&)> verifies) {
   const std::vector<OrderSigner> signers = OrderSigners(participant, hub);
   if (signers.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("signature given but participant ", participant.participant_id(),
-                     " has no public_key",
-                     participant.delegates_trading() ? " and its hub has none either" : ""));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "signature given but participant ", participant.participant_id(), " has no public_key",
+        participant.delegates_trading() ? " and its hub has none either" : ""));
   }
   std::vector<std::string> tried;
   for (const OrderSigner& signer : signers) {

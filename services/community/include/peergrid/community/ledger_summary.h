@@ -30,8 +30,8 @@ struct BillTotals {
 
 struct LedgerSummary {
   uint64_t entries = 0;
-  uint64_t orders = 0;         // order-accepted entries (the audit's "orders")
-  uint64_t cancellations = 0;  // order-cancelled entries
+  uint64_t orders = 0;             // order-accepted entries (the audit's "orders")
+  uint64_t cancellations = 0;      // order-cancelled entries
   uint64_t intervals_cleared = 0;  // one by one and in empty runs, as the audit counts
   uint64_t intervals_settled = 0;
   uint64_t corrections = 0;
@@ -41,13 +41,13 @@ struct LedgerSummary {
   // the intervals they cleared in.
   std::optional<int64_t> min_price_mcu_per_kwh, max_price_mcu_per_kwh;
   int64_t min_price_interval = 0, max_price_interval = 0;
-  BillTotals households;  // HOUSEHOLD participants
-  BillTotals storage;     // SHARED_STORAGE participants
+  BillTotals households;      // HOUSEHOLD participants
+  BillTotals storage;         // SHARED_STORAGE participants
   int64_t grid_line_ucu = 0;  // Σ grid lines (bills + grid lines = 0)
   // Energy balance over (hub, interval) pairs of the latest settlements.
   int64_t balances_checked = 0;  // pairs with complete reads
   int64_t balances_failed = 0;
-  int64_t losses_wh = 0;         // Σ residual over the checked pairs
+  int64_t losses_wh = 0;                      // Σ residual over the checked pairs
   std::vector<std::string> balance_failures;  // "hub H, interval I: …" (the first 10)
 };
 
