@@ -163,6 +163,26 @@ TEST_F(DelegatedSigningTest, TheHubsKeySignsForParticipantsThatDelegateToIt) {
   EXPECT_THAT(exchange_->CancelOrder(Cancel("b-1", "bob", &hub1_key_)), IsOk());
 }
 
+TEST_F(DelegatedSigningTest, AKeyIdIsEightHexDigitsOrNothing) {
+  // It is recorded in the signed ledger as sent: only a real key id goes in.
+  for (const std::string& bad :
+       {std::string("k\n\x01"
+                    "AAAA"),
+        std::string(900'000, 'A'), std::string("ABCDEF01"), std::string("1234567")}) {
+    v1::SubmitOrderRequest order = Buy("k-1", "bob", &hub1_key_);
+    order.set_key_id(bad);
+    EXPECT_THAT(exchange_->SubmitOrder(order),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("key_id")));
+  }
+  v1::SubmitOrderRequest order = Buy("k-1", "bob", &hub1_key_);
+  order.set_key_id("0a1b2c3d");
+  ASSERT_THAT(exchange_->SubmitOrder(order), IsOk());
+  v1::CancelOrderRequest cancel = Cancel("k-1", "bob", &hub1_key_);
+  cancel.set_key_id("\x1b[31mEVIL");
+  EXPECT_THAT(exchange_->CancelOrder(cancel), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                       HasSubstr("key_id \"\\u001b[31mEVIL\"")));
+}
+
 TEST_F(DelegatedSigningTest, AHubCannotSignForAParticipantThatDoesNotDelegate) {
   EXPECT_THAT(exchange_->SubmitOrder(Buy("c-1", "carol", &hub1_key_)),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("participant carol's key")));

@@ -4,10 +4,12 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "peergrid/common/ids.h"
 #include "peergrid/common/limits.h"
 #include "peergrid/common/status.h"
+#include "peergrid/common/text.h"
 
 namespace peergrid::hub {
 namespace {
@@ -274,6 +276,41 @@ absl::Status ForMatching(const std::vector<T>& now, const std::vector<T>& previo
 
 }  // namespace
 
+// Refuses more than `max` elements, or two with the same key: a report names
+// each meter and bank once (a second copy would slip past the checks that
+// compare it with the previous report).
+template <typename T, typename Key>
+absl::Status CheckUniqueAndBounded(const std::vector<T>& items, Key key, const char* list,
+                                   const char* field, int64_t max) {
+  if (static_cast<int64_t>(items.size()) > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(list, " has ", items.size(), " entries, more than ", max));
+  }
+  absl::flat_hash_set<absl::string_view> seen;
+  seen.reserve(items.size());
+  for (const T& item : items) {
+    if (!seen.insert(key(item)).second) {
+      return absl::InvalidArgumentError(absl::StrCat(list, ".", field, " ", QuoteInput(key(item)),
+                                                     " appears twice in one report"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Refuses two reads of one interval from one meter in one report.
+absl::Status CheckOneReadPerInterval(const std::vector<IntervalRead>& reads, const char* what,
+                                     const std::string& id) {
+  for (size_t i = 1; i < reads.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (reads[i].interval_start != reads[j].interval_start) continue;
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, id.empty() ? std::string() : absl::StrCat(" ", QuoteInput(id)),
+          ": two interval_reads of interval ", reads[i].interval_start, " in one report"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateSample(const HubSample& sample, const SampleContext& context) {
   PEERGRID_RETURN_IF_ERROR(ValidateId("hub_id", sample.hub_id));
   PEERGRID_RETURN_IF_ERROR(ValidateId("zone_id", sample.zone_id));
@@ -290,8 +327,21 @@ absl::Status ValidateSample(const HubSample& sample, const SampleContext& contex
                      limits::kMaxClockSkewMs / 1000, " s ahead of the exchange clock (",
                      context.now_unix_ms, " ms)"));
   }
-  for (const MeterSample& m : sample.meters) PEERGRID_RETURN_IF_ERROR(ValidateMeter(m, context));
-  for (const BankSample& b : sample.banks) PEERGRID_RETURN_IF_ERROR(ValidateBank(b, context));
+  PEERGRID_RETURN_IF_ERROR(CheckUniqueAndBounded(
+      sample.meters, [](const MeterSample& m) -> const std::string& { return m.participant_id; },
+      "meters", "participant_id", limits::kMaxMetersPerReport));
+  PEERGRID_RETURN_IF_ERROR(CheckUniqueAndBounded(
+      sample.banks, [](const BankSample& b) -> const std::string& { return b.bank_id; }, "banks",
+      "bank_id", limits::kMaxBanksPerReport));
+  for (const MeterSample& m : sample.meters) {
+    PEERGRID_RETURN_IF_ERROR(ValidateMeter(m, context));
+    PEERGRID_RETURN_IF_ERROR(CheckOneReadPerInterval(m.interval_reads, "meter", m.participant_id));
+  }
+  for (const BankSample& b : sample.banks) {
+    PEERGRID_RETURN_IF_ERROR(ValidateBank(b, context));
+    PEERGRID_RETURN_IF_ERROR(CheckOneReadPerInterval(b.interval_reads, "bank", b.bank_id));
+  }
+  PEERGRID_RETURN_IF_ERROR(CheckOneReadPerInterval(sample.grid.interval_reads, "grid", ""));
   const Where grid{"grid: ", {}};
   PEERGRID_RETURN_IF_ERROR(CheckRange(grid, "power_w", sample.grid.power_w,
                                       -limits::kMaxHubConnectionW, limits::kMaxHubConnectionW));

@@ -51,6 +51,38 @@ TEST(TelemetryRulesTest, AcceptsAGoodReport) {
   EXPECT_THAT(ValidateAgainstPrevious(next, Good()), IsOk());
 }
 
+TEST(TelemetryRulesTest, AReportNamesEachMeterAndBankOnceAndEachIntervalOnce) {
+  HubSample s = Good();
+  s.meters.push_back(s.meters[0]);  // h1 twice: its copy would dodge the history checks
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("meters.participant_id \"h1\" appears twice")));
+  s = Good();
+  s.banks.push_back(s.banks[0]);
+  EXPECT_THAT(ValidateSample(s, Ctx()), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                 HasSubstr("banks.bank_id \"b1\" appears twice")));
+  s = Good();
+  s.meters[0].interval_reads.push_back(s.meters[0].interval_reads[0]);
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("meter \"h1\": two interval_reads of interval 1700000100")));
+  s = Good();
+  s.grid.interval_reads = {{1700000100, EnergyWh(1), EnergyWh(0), ReadQuality::kOk},
+                           {1700000100, EnergyWh(9), EnergyWh(0), ReadQuality::kOk}};
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("grid: two interval_reads")));
+  s = Good();
+  for (int i = 0; i < 256; ++i) {
+    BankSample b = s.banks[0];
+    b.bank_id = "x" + std::to_string(i);
+    s.banks.push_back(b);
+  }
+  EXPECT_THAT(ValidateSample(s, Ctx()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("banks has 257 entries")));
+  s.banks.pop_back();
+  EXPECT_THAT(ValidateSample(s, Ctx()), IsOk());
+}
+
 TEST(TelemetryRulesTest, RejectsBadValuesWithInvalidArgument) {
   HubSample s = Good();
   s.banks[0].soc_pct = 100.5;

@@ -1,5 +1,6 @@
 // VerifierKey and Signer: Ed25519 keys through OpenSSL 3's EVP API.
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -119,6 +120,47 @@ constexpr unsigned char kFieldPrimeLe[32] = {
 
 }  // namespace
 
+namespace {
+
+struct BnDeleter {
+  void operator()(BIGNUM* b) const { BN_free(b); }
+};
+struct BnCtxDeleter {
+  void operator()(BN_CTX* c) const { BN_CTX_free(c); }
+};
+using BnPtr = std::unique_ptr<BIGNUM, BnDeleter>;
+
+// Returns whether the little-endian y (< p, sign bit cleared) has an x on
+// edwards25519: −x² + y² = 1 + d·x²·y², i.e. x² = (y² − 1) / (d·y² + 1) must
+// be a square mod p = 2²⁵⁵ − 19 (RFC 8032 §5.1.3), judged by Euler's
+// criterion. d·y² + 1 is never 0 mod p (−1/d is not a square).
+bool OnCurve(const unsigned char y_le[32]) {
+  std::unique_ptr<BN_CTX, BnCtxDeleter> ctx(BN_CTX_new());
+  BnPtr p(BN_new()), y(BN_lebin2bn(y_le, 32, nullptr)), d(BN_new()), t(BN_new()), u(BN_new()),
+      v(BN_new()), e(BN_new()), r(BN_new());
+  if (!ctx || !p || !y || !d || !t || !u || !v || !e || !r) return false;
+  // p = 2^255 − 19; d = −121665 / 121666 mod p.
+  bool ok = BN_set_bit(p.get(), 255) && BN_sub_word(p.get(), 19) && BN_set_word(t.get(), 121666) &&
+            BN_mod_inverse(t.get(), t.get(), p.get(), ctx.get()) && BN_set_word(d.get(), 121665) &&
+            BN_mod_mul(d.get(), d.get(), t.get(), p.get(), ctx.get()) &&
+            BN_mod_sub(d.get(), p.get(), d.get(), p.get(), ctx.get()) &&
+            // u = y² − 1, v = d·y² + 1, x² = u / v.
+            BN_mod_sqr(t.get(), y.get(), p.get(), ctx.get()) &&
+            BN_mod_sub(u.get(), t.get(), BN_value_one(), p.get(), ctx.get()) &&
+            BN_mod_mul(v.get(), d.get(), t.get(), p.get(), ctx.get()) &&
+            BN_mod_add(v.get(), v.get(), BN_value_one(), p.get(), ctx.get()) &&
+            BN_mod_inverse(v.get(), v.get(), p.get(), ctx.get()) &&
+            BN_mod_mul(t.get(), u.get(), v.get(), p.get(), ctx.get());
+  if (!ok) return false;
+  if (BN_is_zero(t.get())) return true;  // x = 0
+  // Euler: t^((p − 1) / 2) is 1 for a square.
+  ok = BN_copy(e.get(), p.get()) && BN_sub_word(e.get(), 1) && BN_rshift1(e.get(), e.get()) &&
+       BN_mod_exp(r.get(), t.get(), e.get(), p.get(), ctx.get());
+  return ok && BN_is_one(r.get());
+}
+
+}  // namespace
+
 absl::Status ValidateEd25519PublicKey(absl::string_view raw32) {
   if (raw32.size() != 32) {
     return absl::InvalidArgumentError(
@@ -136,8 +178,12 @@ absl::Status ValidateEd25519PublicKey(absl::string_view raw32) {
           "ed25519 public key is a point of small order: anyone could sign for it");
     }
   }
-  // A y with no point on the curve passes here: no signature ever verifies
-  // with it (decoding fails at verification), so it forges nothing.
+  // A y with no point on the curve would forge nothing (no signature
+  // verifies with it), but a registry should not hold keys that are not keys.
+  if (!OnCurve(y)) {
+    return absl::InvalidArgumentError(
+        "ed25519 public key is not a point of the curve (no x for its y)");
+  }
   return absl::OkStatus();
 }
 

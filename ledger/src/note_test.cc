@@ -166,6 +166,28 @@ std::string IdentityKey() {
   return key;
 }
 
+TEST(Ed25519KeyTest, RefusesAYWithNoPointOnTheCurveAndAcceptsRealKeys) {
+  std::string y2(32, '\0');
+  y2[0] = 2;  // y = 2: (y² − 1) / (d·y² + 1) is not a square mod p
+  EXPECT_THAT(ValidateEd25519PublicKey(y2),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a point of the curve")));
+  y2[31] = static_cast<char>(0x80);  // either sign of x
+  EXPECT_THAT(ValidateEd25519PublicKey(y2),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a point of the curve")));
+  int off_curve = 0;
+  for (int i = 0; i < 200; ++i) {
+    absl::StatusOr<Signer> signer = Signer::Generate("k");
+    ASSERT_TRUE(signer.ok());
+    EXPECT_THAT(ValidateEd25519PublicKey(signer->verifier().public_key()), IsOk());
+    std::string y(32, '\0');
+    y[0] = static_cast<char>(i + 3);
+    off_curve += ValidateEd25519PublicKey(y).ok() ? 0 : 1;
+  }
+  // About half of all y have no x: both outcomes occur.
+  EXPECT_GT(off_curve, 50);
+  EXPECT_LT(off_curve, 150);
+}
+
 TEST(Ed25519KeyTest, RefusesEverySmallOrderPointWithEitherSignBit) {
   const char* kSmallOrderHex[] = {
       "0000000000000000000000000000000000000000000000000000000000000000",

@@ -20,6 +20,22 @@
 #include "peergrid/matching/validation.h"
 
 namespace peergrid::exchange {
+namespace {
+
+// Returns OK when `key_id` is empty or a C2SP key id: 8 lowercase hex digits
+// (it is recorded in the signed ledger as it is).
+absl::Status ValidateKeyId(const std::string& key_id) {
+  if (key_id.empty()) return absl::OkStatus();
+  const bool hex = key_id.size() == 8 && std::all_of(key_id.begin(), key_id.end(), [](char c) {
+                     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                   });
+  if (hex) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "key_id ", QuoteInput(key_id), " is not 8 lowercase hex digits (the signing key's id)"));
+}
+
+}  // namespace
+
 absl::Status ExchangeImpl::CheckSellerCapacityLocked(const v1::Order& order,
                                                      const v1::Participant& seller,
                                                      int64_t now_ms) {
@@ -141,6 +157,7 @@ absl::Status ExchangeImpl::ValidateSubmitLocked(const v1::SubmitOrderRequest& re
                                                 const std::optional<absl::Status>& signature) {
   const int64_t now_s = now_ms / 1000;
   const v1::Order& order = request.order();
+  PEERGRID_RETURN_IF_ERROR(ValidateKeyId(request.key_id()));
   if (order.seq() != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("order.seq must be 0 on submission (got ", order.seq(), ")"));
@@ -279,6 +296,7 @@ void ExchangeImpl::Answer(CommittedOrders committed) {
 
 absl::StatusOr<v1::CancelOrderResponse> ExchangeImpl::CancelOrder(
     const v1::CancelOrderRequest& request) {
+  PEERGRID_RETURN_IF_ERROR(ValidateKeyId(request.key_id()));
   v1::LedgerEntry entry;
   int64_t interval_start = 0;
   const int64_t now_ms = NowMs();

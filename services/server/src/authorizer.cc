@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "peergrid/common/status.h"
+#include "peergrid/common/text.h"
 #include "peergrid/rpc/grpc_status.h"
 #include "peergrid/v1/admin.grpc.pb.h"
 #include "peergrid/v1/audit.grpc.pb.h"
@@ -17,9 +18,9 @@ namespace {
 using rpc::PeerIdentity;
 using rpc::Role;
 
-std::string Quote(absl::string_view text) {
-  return absl::StrCat("\"", text.substr(0, 128), text.size() > 128 ? "...\"" : "\"");
-}
+// Request values are escaped and cut (common/text.h): a message never
+// carries anyone's control characters.
+std::string Quote(absl::string_view text) { return QuoteInput(text); }
 
 absl::Status Denied(absl::string_view why) { return absl::PermissionDeniedError(why); }
 

@@ -116,6 +116,13 @@ TEST_F(AuthorizerTest, OrdersOnlyForYourselfOrYourDelegatingHouseholds) {
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("admin/ops")));
 }
 
+TEST_F(AuthorizerTest, ADenialQuotesTheRequestEscaped) {
+  const absl::Status denied = Call(kH1, kMarket, "SubmitOrder", Submit("h2\x1b[31m\nRED"));
+  EXPECT_THAT(denied, StatusIs(absl::StatusCode::kPermissionDenied,
+                               HasSubstr("participant \"h2\\u001b[31m\\nRED\"")));
+  EXPECT_EQ(std::string(denied.message()).find('\x1b'), std::string::npos);
+}
+
 TEST_F(AuthorizerTest, CancelAndReadLookUpTheOrdersOwner) {
   v1::CancelOrderRequest cancel;
   cancel.set_order_id("o2");

@@ -41,6 +41,11 @@ inline constexpr int32_t kMaxReportingPeriodS = 60;
 inline constexpr int64_t kMaxPvNameplateW = 10'000'000;
 // Battery banks one participant may name.
 inline constexpr int64_t kMaxBanksPerParticipant = 64;
+// Battery banks and meters one hub report may carry (each named once): a
+// hub's banks and households, with room to spare; a report is bounded in
+// what it can make the exchange keep.
+inline constexpr int64_t kMaxBanksPerReport = 256;
+inline constexpr int64_t kMaxMetersPerReport = 10'000;
 
 // --- Power (the "max power" of a meter) --------------------------------------
 
