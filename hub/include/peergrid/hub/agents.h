@@ -25,8 +25,8 @@
 //                      the scarcer energy is, the more it bids;
 //   defaults           sell_margin 400, buy_margin 500, community_slope 300,
 //                      own_slope 120, dispersion 30: at f = 50, r = 200 a
-//                      sunny noon seller asks ≈ 70, a consumer bids ≈ 120, an
-//                      evening buyer bids ≈ 185;
+//                      sunny noon seller asks 60–70, a consumer at noon bids
+//                      107–117, an evening buyer 183–192 (docs/HUB.md);
 //   quantity           a share of the forecast surplus (sell_share 80 %: an
 //                      undelivered sell is bought back at retail, so the agent
 //                      offers a cautious quantile) or deficit (buy_share 90 %);
