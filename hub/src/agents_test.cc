@@ -98,11 +98,12 @@ TEST(AgentsTest, HouseholdSellsSurplusAndBuysDeficitInsideTheBand) {
   s.interval_start = m.timing.FirstOpenInterval(m.now_unix_s);
   s.forecast = {EnergyWh(1000), EnergyWh(200)};
   s.deliverable_cap = EnergyWh(5000);
+  s.community = {EnergyWh(6000), EnergyWh(4000)};
   auto o = agent.Decide(s, m);
   ASSERT_TRUE(o.has_value());
   EXPECT_EQ(o->side, matching::Side::kSell);
-  EXPECT_EQ(o->quantity, EnergyWh(640));              // 80 % of 800
-  EXPECT_EQ(o->limit_price, PriceMcuPerKwh(120000));  // feed_in + 25 % of 80000
+  EXPECT_EQ(o->quantity, EnergyWh(640));  // 80 % of 800
+  EXPECT_EQ(o->limit_price, agent.SellLimit(s, m.tariff));
   EXPECT_EQ(o->order_id.value(), absl::StrCat("h1.", s.interval_start, ".S"));
   s.deliverable_cap = EnergyWh(300);
   EXPECT_EQ(agent.Decide(s, m)->quantity, EnergyWh(300));  // capped by what it may deliver
@@ -111,7 +112,7 @@ TEST(AgentsTest, HouseholdSellsSurplusAndBuysDeficitInsideTheBand) {
   ASSERT_TRUE(o.has_value());
   EXPECT_EQ(o->side, matching::Side::kBuy);
   EXPECT_EQ(o->quantity, EnergyWh(450));
-  EXPECT_EQ(o->limit_price, PriceMcuPerKwh(160000));
+  EXPECT_EQ(o->limit_price, agent.BuyLimit(s, m.tariff));
   s.forecast = {EnergyWh(100), EnergyWh(105)};  // too small to trade
   EXPECT_FALSE(agent.Decide(s, m).has_value());
   s.forecast = {EnergyWh(0), EnergyWh(500)};
@@ -122,24 +123,27 @@ TEST(AgentsTest, HouseholdSellsSurplusAndBuysDeficitInsideTheBand) {
 TEST(AgentsTest, StorageBuysSurplusSellsDeficitKeepsReserveAndNeverLosesACycle) {
   StorageAgent agent;
   MarketView m;
-  m.tariff = {PriceMcuPerKwh(100000), PriceMcuPerKwh(130000)};
+  m.tariff = {PriceMcuPerKwh(50000), PriceMcuPerKwh(200000)};
   m.now_unix_s = kDayStart + 12 * 3600;
   StorageState s;
   s.participant_id = "storage";
   s.interval_start = m.timing.FirstOpenInterval(m.now_unix_s);
+  s.utc_offset_s = kKst;
   s.banks = {Bank(50, 40000)};
   s.community_net = EnergyWh(8000);
   auto buy = agent.Decide(s, m);
   ASSERT_TRUE(buy.has_value());
   EXPECT_EQ(buy->side, matching::Side::kBuy);
   EXPECT_EQ(buy->quantity, EnergyWh(5000));  // 20 kW × 0.25 h
+  EXPECT_EQ(buy->limit_price, agent.BuyLimit(s, m.tariff));
   s.community_net = EnergyWh(-30000);
   auto sell = agent.Decide(s, m);
   ASSERT_TRUE(sell.has_value());
   EXPECT_EQ(sell->side, matching::Side::kSell);
   EXPECT_EQ(sell->quantity, EnergyWh(5000));
-  // 0.92 × sell ≥ buy: a full cycle at the two limits never loses money.
-  EXPECT_GE(sell->limit_price.value() * 920, buy->limit_price.value() * 1000);
+  EXPECT_EQ(sell->limit_price, *agent.SellLimit(s, m.tariff));
+  // 0.92 × (sell − cycle cost) ≥ buy: a full cycle at the two limits never loses money.
+  EXPECT_GE((sell->limit_price.value() - 8000) * 920, buy->limit_price.value() * 1000);
   EXPECT_LE(sell->limit_price, m.tariff.retail);
   s.banks = {Bank(20.5, 40000)};  // 0.5 % above the reserve: 200 Wh
   EXPECT_EQ(agent.Decide(s, m)->quantity, EnergyWh(200));
