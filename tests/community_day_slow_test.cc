@@ -25,8 +25,10 @@
 #include "peergrid/audit/report.h"
 #include "peergrid/common/status.h"
 #include "peergrid/community/community.h"
+#include "peergrid/convert/signing_text.h"
 #include "peergrid/ledger/export_format.h"
 #include "peergrid/ledger/ledger.h"
+#include "peergrid/ledger/note.h"
 #include "peergrid/rpc/tls.h"
 #include "peergrid/telemetry/telemetry_store.h"
 #include "peergrid/testing/paths.h"
@@ -52,6 +54,13 @@ community::CommunityOptions SmallCommunity(const std::string& name) {
   return options;
 }
 
+// The tester's own Ed25519 key: the zone requires signed orders.
+const ledger::Signer& TesterKey() {
+  static const ledger::Signer* key =
+      new ledger::Signer(ledger::Signer::FromSeed("tester", std::string(32, 't')).value());
+  return *key;
+}
+
 // A test participant the hubs do not trade for: the test's own orders.
 void RegisterTester(community::Community& community) {
   auto admin = v1::AdminService::NewStub(
@@ -60,6 +69,7 @@ void RegisterTester(community::Community& community) {
   request.mutable_participant()->set_participant_id("tester");
   request.mutable_participant()->set_hub_id("hub-1");
   request.mutable_participant()->set_kind(v1::HOUSEHOLD);
+  request.mutable_participant()->set_public_key(TesterKey().verifier().public_key());
   grpc::ClientContext context;
   v1::RegisterResponse response;
   ASSERT_TRUE(admin->RegisterParticipant(&context, request, &response).ok());
@@ -93,6 +103,7 @@ std::map<std::string, uint64_t> PlaceTesterOrders(community::Community& communit
     o->set_quantity_wh(200 + i);
     o->set_limit_price_mcu_per_kwh(180'000);
     o->set_interval_start((now_s + 300) / 900 * 900 + 900 * (1 + i % 3));
+    request.set_signature(TesterKey().Sign(convert::OrderSigningText(*o)));
     grpc::ClientContext context;
     v1::SubmitOrderResponse response;
     if (market->SubmitOrder(&context, request, &response).ok()) {
@@ -149,12 +160,9 @@ void ExpectEveryClearingReruns(const std::string& dir, const Export& exported,
     ASSERT_TRUE(entry.ParseFromString(exported.entries[index])) << "entry " << index;
     if (entry.has_tariff_set()) tariff = entry.tariff_set().tariff();
     if (entry.has_order_accepted()) {
-      // The hubs' agents sign every order with their hub's key (the
-      // exchange runs --require-signed-orders); only the tester, who has no
-      // key, trades unsigned.
-      EXPECT_EQ(entry.order_accepted().signature().empty(),
-                entry.order_accepted().order().participant_id() == "tester")
-          << "entry " << index;
+      // Every order is signed (the exchange runs --require-signed-orders):
+      // the agents' with their hub's key, the tester's with its own.
+      EXPECT_FALSE(entry.order_accepted().signature().empty()) << "entry " << index;
       v1::Order order = entry.order_accepted().order();
       order.set_seq(index);
       open[order.interval_start()].push_back(order);

@@ -163,6 +163,23 @@ TEST_F(DelegatedSigningTest, TheHubsKeySignsForParticipantsThatDelegateToIt) {
   EXPECT_THAT(exchange_->CancelOrder(Cancel("b-1", "bob", &hub1_key_)), IsOk());
 }
 
+TEST_F(DelegatedSigningTest, UnderThePolicyAParticipantWithNoKeyToSignWithCannotTrade) {
+  // erin has no key and does not delegate: while the zone requires signed
+  // orders, nothing she sends is valid (DESIGN.md §9: every order is signed).
+  ASSERT_THAT(exchange_->RegisterParticipant(Participant("erin", false, nullptr)), IsOk());
+  const uint64_t before = ledger_->Size();
+  EXPECT_THAT(exchange_->SubmitOrder(Buy("e-1", "erin", nullptr)),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("no key to sign with")));
+  EXPECT_EQ(ledger_->Size(), before);
+  // Recorded anyway (as an exchange without the rule would have): the audit fails it.
+  const uint64_t planted = Plant(Accepted(Buy("e-2", "erin", nullptr), kStart * 1000 + 10));
+  ASSERT_OK_AND_ASSIGN(audit::AuditReport report, Audit());
+  ASSERT_EQ(report.failure_count, 1u) << audit::AuditReportText(report);
+  EXPECT_EQ(report.failures[0].index, planted);
+  EXPECT_EQ(report.failures[0].check, audit::AuditCheck::kOrderSignature);
+  EXPECT_THAT(report.failures[0].reason, HasSubstr("order e-2 is unsigned"));
+}
+
 TEST_F(DelegatedSigningTest, AKeyIdIsEightHexDigitsOrNothing) {
   // It is recorded in the signed ledger as sent: only a real key id goes in.
   for (const std::string& bad :

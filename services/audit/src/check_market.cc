@@ -231,11 +231,10 @@ void MarketAuditor::CheckSignature(uint64_t index, const std::string& what,
     if (found != hubs_.end()) hub = &found->second;
   }
   if (signature.empty()) {
-    // Unsigned is allowed unless the policy in force requires a signature
-    // from a participant with a key to sign by (its own or, delegating, its
-    // hub's), as the exchange enforces it.
-    if (signatures_required_by_ && participant != participants_.end() &&
-        !convert::OrderSigners(participant->second, hub).empty()) {
+    // Unsigned is allowed unless the policy in force requires signatures:
+    // then every order and cancel is signed (a participant with no key to
+    // sign with cannot trade), as the exchange enforces it.
+    if (signatures_required_by_ && participant != participants_.end()) {
       Fail(AuditCheck::kOrderSignature, index,
            absl::StrCat(what, " is unsigned, but the signing policy in force (entry ",
                         *signatures_required_by_, ") requires participant ", participant_id,

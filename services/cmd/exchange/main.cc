@@ -58,7 +58,8 @@ ABSL_FLAG(int64_t, max_entry_bytes, 1 << 20,
           "largest ledger entry the exchange appends, bytes (at most 64 MiB); a request whose "
           "entry is larger is refused");
 ABSL_FLAG(bool, require_signed_orders, false,
-          "reject unsigned orders from participants with a registered key");
+          "every order and cancel must be signed (by the participant's key or, delegated, its "
+          "hub's): a zone policy recorded in the ledger");
 ABSL_FLAG(std::string, metrics_token_file, "",
           "file whose first line is the bearer token /metrics scrapers present "
           "(else only admin or regulator client certificates may scrape)");

@@ -76,12 +76,15 @@ absl::Status ExchangeImpl::CheckSignature(const std::string& text, const std::st
                                           const std::optional<v1::Hub>& hub) const {
   const v1::Hub* its_hub = hub ? &*hub : nullptr;
   if (signature.empty()) {
-    if (options_.require_signed_orders && !convert::OrderSigners(participant, its_hub).empty()) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("signature is required for participant ", participant.participant_id(),
-                       participant.delegates_trading() ? " (by its key or its hub's)" : ""));
-    }
-    return absl::OkStatus();
+    if (!options_.require_signed_orders) return absl::OkStatus();
+    // The zone's policy: every order and cancel is signed (DESIGN.md §9),
+    // so a participant with no key to sign with cannot trade at all.
+    const bool can_sign = !convert::OrderSigners(participant, its_hub).empty();
+    return absl::PermissionDeniedError(absl::StrCat(
+        "signature is required for participant ", participant.participant_id(),
+        can_sign ? (participant.delegates_trading() ? " (by its key or its hub's)" : "")
+                 : ", which has no key to sign with (register a public_key, or delegate to a hub "
+                   "that has one)"));
   }
   return convert::VerifyParticipantSignature(
       participant, its_hub, [&](const convert::OrderSigner& signer) {
