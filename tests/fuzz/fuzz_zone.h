@@ -5,10 +5,11 @@
 // request to exactly the code a server thread runs on it.
 //
 // The zone is built once per process (Zone()) and keeps what the inputs do to
-// it: hub-1 with households alice (signing key FuzzSigner()) and bob and the
-// storage participant, a tariff, one report of hub-1 at the clock's time, one
-// signed and one unsigned order, and a signed checkpoint (key FuzzZoneKey()). Orders require a
-// signature when the participant has a key. The clock stays at kFuzzNow.
+// it: hub-1 with households alice (signing key FuzzSigner()) and bob (key
+// BobSigner()) and the storage participant, a tariff, one report of hub-1 at
+// the clock's time, two signed orders, and a signed checkpoint (key
+// FuzzZoneKey()). Every order requires a signature (the zone's policy). The
+// clock stays at kFuzzNow.
 // Files go under $TMPDIR (default /dev/shm, else /tmp) and are removed at exit.
 //
 // Thread-safety: Zone() is thread-safe; the fixture is what it wraps.
@@ -60,6 +61,11 @@ inline ledger::Signer FuzzSigner() {
   return ledger::Signer::FromSeed("alice", std::string(32, 'a')).value();
 }
 
+// bob's key (seed 32 × 'b').
+inline ledger::Signer BobSigner() {
+  return ledger::Signer::FromSeed("bob", std::string(32, 'b')).value();
+}
+
 // The zone ledger's checkpoint key (seed 32 × 'R'), so receipts made by one
 // process verify in another.
 inline ledger::Signer FuzzZoneKey() {
@@ -76,7 +82,7 @@ inline std::string FuzzTempDir(const char* name) {
   return dir;
 }
 
-// The order request the seeds and the fixture use (alice signs hers).
+// The order request the seeds and the fixture use (alice and bob sign theirs).
 inline v1::SubmitOrderRequest FuzzOrder(const std::string& order_id, const std::string& who,
                                         v1::Side side, int64_t quantity_wh, int64_t price) {
   v1::SubmitOrderRequest request;
@@ -88,6 +94,7 @@ inline v1::SubmitOrderRequest FuzzOrder(const std::string& order_id, const std::
   o->set_limit_price_mcu_per_kwh(price);
   o->set_interval_start(kFuzzInterval);
   if (who == "alice") request.set_signature(FuzzSigner().Sign(convert::OrderSigningText(*o)));
+  if (who == "bob") request.set_signature(BobSigner().Sign(convert::OrderSigningText(*o)));
   return request;
 }
 
@@ -205,7 +212,8 @@ class FuzzZone {
       p.set_hub_id("hub-1");
       p.set_kind(v1::HOUSEHOLD);
       p.set_pv_nameplate_w(6000);
-      if (std::string_view(id) == "alice") p.set_public_key(FuzzSigner().verifier().public_key());
+      p.set_public_key(
+          (std::string_view(id) == "alice" ? FuzzSigner() : BobSigner()).verifier().public_key());
       FuzzCheck(exchange_->RegisterParticipant(p).ok(), "register participant");
     }
     v1::Participant storage;
@@ -227,7 +235,7 @@ class FuzzZone {
         exchange_->SubmitOrder(FuzzOrder("fixture-sell", "alice", v1::SELL, 1000, 90'000)).ok(),
         "alice's signed sell");
     FuzzCheck(exchange_->SubmitOrder(FuzzOrder("fixture-buy", "bob", v1::BUY, 800, 120'000)).ok(),
-              "bob's buy");
+              "bob's signed buy");
     FuzzCheck(exchange_->SignCheckpoint().ok(), "checkpoint");
   }
 

@@ -47,6 +47,7 @@ void MarketSeeds() {
   v1::CancelOrderRequest cancel;
   cancel.set_order_id("fixture-buy");
   cancel.set_participant_id("bob");
+  cancel.set_signature(BobSigner().Sign(convert::CancelSigningText("fixture-buy", "bob")));
   WriteCall(t, "cancel", 1, cancel);
   v1::GetOrderRequest get;
   get.set_order_id("fixture-sell");
