@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "peergrid/audit/audit.h"
 #include "peergrid/audit/report.h"
+#include "peergrid/audit/testing/fixture_ledger.h"
 #include "peergrid/common/status.h"
 #include "peergrid/convert/signing_text.h"
 #include "peergrid/exchange/exchange.h"
@@ -125,12 +126,7 @@ class DelegatedSigningTest : public ::testing::Test {
   }
 
   absl::StatusOr<audit::AuditReport> Audit() {
-    const std::string out = dir_ + "/export";
-    PEERGRID_RETURN_IF_ERROR(ledger_->Checkpoint().status());
-    PEERGRID_RETURN_IF_ERROR(ledger::ExportLedger(*ledger_, out));
-    PEERGRID_ASSIGN_OR_RETURN(ledger::VerifierKey key,
-                              audit::ReadVerifierKeyFile(out + "/log.pub"));
-    return audit::AuditExport(out, key, audit::AuditOptions{});
+    return audit::testing::CheckpointExportAndAudit(ledger_.get(), dir_ + "/export");
   }
 
   const ledger::Signer hub1_key_ = Key("hub-1", 'a');

@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "peergrid/audit/audit.h"
 #include "peergrid/audit/report.h"
+#include "peergrid/audit/testing/fixture_ledger.h"
 #include "peergrid/common/status.h"
 #include "peergrid/exchange/exchange.h"
 #include "peergrid/ledger/ledger.h"
@@ -116,12 +117,8 @@ class ExchangePoisonTest : public ::testing::Test {
   }
 
   absl::StatusOr<audit::AuditReport> Audit() {
-    const std::string out = dir_ + "/export-" + std::to_string(++exports_);
-    PEERGRID_RETURN_IF_ERROR(ledger_->Checkpoint().status());
-    PEERGRID_RETURN_IF_ERROR(ledger::ExportLedger(*ledger_, out));
-    PEERGRID_ASSIGN_OR_RETURN(ledger::VerifierKey key,
-                              audit::ReadVerifierKeyFile(out + "/log.pub"));
-    return audit::AuditExport(out, key, audit::AuditOptions{});
+    return audit::testing::CheckpointExportAndAudit(ledger_.get(),
+                                                    dir_ + "/export-" + std::to_string(++exports_));
   }
 
   // Appends `entry` to the ledger behind the exchange's back (it is closed).

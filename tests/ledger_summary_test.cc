@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "peergrid/audit/audit.h"
 #include "peergrid/audit/report.h"
+#include "peergrid/audit/testing/fixture_ledger.h"
 #include "peergrid/common/status.h"
 #include "peergrid/exchange/exchange.h"
 #include "peergrid/ledger/ledger.h"
@@ -116,12 +117,8 @@ TEST_F(LedgerSummaryTest, TheFiguresEqualTheAuditsAndSplitHouseholdsFromStorage)
   RunAt(MarketTiming().SettlementDue(kInterval + 1800) + 900);
   exchange_.reset();
 
-  const std::string out = dir_ + "/export";
-  ASSERT_THAT(ledger_->Checkpoint().status(), IsOk());
-  ASSERT_THAT(ledger::ExportLedger(*ledger_, out), IsOk());
-  ASSERT_OK_AND_ASSIGN(ledger::VerifierKey key, audit::ReadVerifierKeyFile(out + "/log.pub"));
   ASSERT_OK_AND_ASSIGN(audit::AuditReport report,
-                       audit::AuditExport(out, key, audit::AuditOptions{}));
+                       audit::testing::CheckpointExportAndAudit(ledger_.get(), dir_ + "/export"));
   ASSERT_TRUE(report.ok()) << audit::AuditReportText(report);
   ASSERT_OK_AND_ASSIGN(std::vector<std::string> entries, ledger_->GetEntries(0, ledger_->Size()));
   ASSERT_OK_AND_ASSIGN(community::LedgerSummary summary, community::SummarizeLedger(entries));

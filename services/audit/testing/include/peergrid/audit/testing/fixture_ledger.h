@@ -17,6 +17,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "peergrid/audit/audit.h"
+#include "peergrid/audit/report.h"
 #include "peergrid/audit/testing/fixture.h"
 #include "peergrid/common/status.h"
 #include "peergrid/ledger/export_format.h"
@@ -25,6 +28,17 @@
 #include "peergrid/v1/ledger.pb.h"
 
 namespace peergrid::audit::testing {
+
+// Signs a checkpoint of `ledger` at its size, exports it to `export_dir` and
+// audits the export from scratch with the key it publishes (log.pub): what a
+// test that drives a real exchange checks the ledger it left with.
+inline absl::StatusOr<AuditReport> CheckpointExportAndAudit(ledger::Ledger* ledger,
+                                                            const std::string& export_dir) {
+  PEERGRID_RETURN_IF_ERROR(ledger->Checkpoint().status());
+  PEERGRID_RETURN_IF_ERROR(ledger::ExportLedger(*ledger, export_dir));
+  PEERGRID_ASSIGN_OR_RETURN(ledger::VerifierKey key, ReadVerifierKeyFile(export_dir + "/log.pub"));
+  return AuditExport(export_dir, key, AuditOptions{});
+}
 
 // Appends `entries` to `ledger` as the exchange would: a checkpoint after
 // every clearing and settlement and at the end; at a rotation entry,
